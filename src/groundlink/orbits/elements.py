@@ -119,14 +119,13 @@ def parse_utc(text: str, field: str = "EPOCH") -> datetime:
     """
     raw = text.strip()
     candidate = raw[:-1] + "+00:00" if raw.endswith(("Z", "z")) else raw
+    parsed: datetime | None
     try:
         parsed = datetime.fromisoformat(candidate)
     except ValueError:
-        parsed = _parse_day_of_year(candidate)
-        if parsed is None:
-            raise InvalidInput(
-                field, text, "an ISO-8601 UTC time such as 2024-06-01T00:00:00Z"
-            ) from None
+        parsed = _parse_day_of_year(raw.removesuffix("Z").removesuffix("z"))
+    if parsed is None:
+        raise InvalidInput(field, text, "an ISO-8601 UTC time such as 2024-06-01T00:00:00Z")
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=UTC)
     return parsed.astimezone(UTC)
@@ -141,12 +140,18 @@ def _parse_day_of_year(text: str) -> datetime | None:
     return None
 
 
+#: 17.5 rev/day in rad/min: a LEO mean motion mistakenly given in rad/min falls below this.
+_MAX_MEAN_MOTION_RAD_PER_MIN = 17.5 * 2.0 * math.pi / 1440.0
+
+
 def validate_elements(elements: OrbitalElements) -> list[InvalidInput]:
     """Check physical ranges and unit traps; return every problem found (empty if fine).
 
     Catches the classic mistakes of hand-written OMM: radians where degrees are
     expected (inclination below π with a non-equatorial name is not flagged, but
-    mean motion in rad/min is, being far below any Earth orbit), NaN or infinite
+    mean motion in rad/min is: for MEO and GEO it falls below 0.05 rev/day, for
+    LEO it lands in 0.05..0.076 "rev/day", which with an eccentricity below 0.1
+    would be a near-circular orbit beyond 200,000 km), NaN or infinite
     values, an eccentricity outside [0, 1), a catalogue number outside
     1..999,999,999.
     """
@@ -175,6 +180,13 @@ def validate_elements(elements: OrbitalElements) -> list[InvalidInput]:
         e.mean_motion,
         "an Earth orbit's mean motion in rev/day, 0.05..17.5 (not rad/min)",
     )
+    if 0.05 <= e.mean_motion < _MAX_MEAN_MOTION_RAD_PER_MIN and e.eccentricity < 0.1:
+        as_rev_per_day = e.mean_motion * 1440.0 / (2.0 * math.pi)
+        expected = (
+            f"rev/day; this looks like rad/min ({as_rev_per_day:.4f} rev/day), since a "
+            "near-circular orbit with a period over 13 days is not an Earth satellite's"
+        )
+        problems.append(InvalidInput("MEAN_MOTION", e.mean_motion, expected))
     check(0.0 <= e.inclination <= 180.0, "INCLINATION", e.inclination, "degrees in [0, 180]")
     for name in ("ra_of_asc_node", "arg_of_pericenter", "mean_anomaly"):
         value = getattr(e, name)

@@ -13,6 +13,7 @@ degrees per second for slew rates.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 from typing import Literal
@@ -34,6 +35,10 @@ def _finite(value: float) -> bool:
     return isinstance(value, int | float) and math.isfinite(value)
 
 
+def _whole(value: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 @dataclass(frozen=True, slots=True)
 class FrequencyBand:
     """A frequency range an antenna can use, in Hz, e.g. X-band downlink 8.025-8.4 GHz."""
@@ -44,8 +49,15 @@ class FrequencyBand:
     direction: Direction = "downlink"
 
     def __post_init__(self) -> None:
-        _require(self.min_hz > 0, "min_hz", self.min_hz, "a positive frequency in Hz")
-        _require(self.max_hz >= self.min_hz, "max_hz", self.max_hz, f">= min_hz ({self.min_hz})")
+        _require(
+            _whole(self.min_hz) and self.min_hz > 0, "min_hz", self.min_hz, "a positive whole Hz"
+        )
+        _require(
+            _whole(self.max_hz) and self.max_hz >= self.min_hz,
+            "max_hz",
+            self.max_hz,
+            f"whole Hz >= min_hz ({self.min_hz})",
+        )
         _require(
             self.direction in ("uplink", "downlink", "both"),
             "direction",
@@ -79,7 +91,7 @@ class HorizonMask:
         for e in el:
             _require(_finite(e) and 0 <= e <= 90, "horizon_mask.elevation_deg", e, "[0, 90]")
         _require(
-            all(b > a for a, b in zip(az, az[1:], strict=False)),
+            all(b > a for a, b in itertools.pairwise(az)),
             "horizon_mask.azimuth_deg",
             az,
             "strictly increasing azimuths",
@@ -141,8 +153,10 @@ class Antenna:
     def has_azimuth_mask(self) -> bool:
         """True when the usable elevation depends on azimuth (a non-flat mask above the floor)."""
         mask = self.horizon_mask
-        return mask is not None and not mask.is_flat and max(mask.elevation_deg) > (
-            self.min_elevation_deg
+        return (
+            mask is not None
+            and not mask.is_flat
+            and max(mask.elevation_deg) > self.min_elevation_deg
         )
 
     def elevation_limit_deg(self, azimuth_deg: npt.ArrayLike) -> npt.NDArray[np.float64]:
@@ -151,7 +165,8 @@ class Antenna:
         floor = np.full(az.shape, self.min_elevation_deg)
         if self.horizon_mask is None:
             return floor
-        return np.maximum(floor, self.horizon_mask.elevation_at(az))
+        limit: npt.NDArray[np.float64] = np.maximum(floor, self.horizon_mask.elevation_at(az))
+        return limit
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,278 @@
+"""Pass prediction for a whole fleet over a whole network: :func:`find_passes`.
+
+This is the public entry point of the pass engine. It checks its inputs,
+splits the fleet into chunks, runs :func:`groundlink.passes.search.search_chunk`
+on them (on several processes when there is enough work: SGP4 holds the
+GIL), applies azimuth-dependent horizon masks, clips passes to the window,
+adds Sun geometry at TCA, and returns one :class:`~groundlink.passes.table.PassTable`
+sorted by AOS.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+import numpy as np
+import numpy.typing as npt
+
+from groundlink.errors import InvalidInput
+from groundlink.orbits.elements import OrbitalElements
+from groundlink.orbits.frames import east_north_up, geodetic_to_ecef_km, gmst82_rad
+from groundlink.orbits.propagation import SGP4_ERRORS, SatelliteBatch, split_julian_date
+from groundlink.orbits.sun import is_sunlit, sun_elevation_deg, sun_position_teme_km
+from groundlink.passes.masks import apply_horizon_masks
+from groundlink.passes.search import ObserverArrays, RawPasses, TimeGrid, search_chunk
+from groundlink.passes.table import PassTable, iso_utc_ms, unix_seconds
+from groundlink.stations.model import Antenna, GroundStation
+
+FloatArray = npt.NDArray[np.float64]
+
+#: Longest window one call accepts.
+MAX_WINDOW = timedelta(days=31)
+#: Satellites per chunk: bounds memory (about 100 MB per chunk) and sets the progress grain.
+CHUNK_SATELLITES = 384
+#: Below this many satellite-antenna pairs a single process is faster than a pool.
+_PARALLEL_MIN_PAIRS = 20_000
+
+ProgressCallback = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    """Tuning of the search; the defaults meet the documented accuracy.
+
+    ``coarse_step_s``: SGP4 step (quintic Hermite in between);
+    ``substeps``: fine points per coarse step (where crossings are bracketed).
+    """
+
+    coarse_step_s: float = 300.0
+    substeps: int = 5
+
+
+def find_passes(
+    satellites: Sequence[OrbitalElements],
+    stations: Sequence[GroundStation],
+    start: datetime,
+    end: datetime,
+    *,
+    min_elevation_deg: float | None = None,
+    ut1_minus_utc_s: float = 0.0,
+    workers: int | None = None,
+    progress: ProgressCallback | None = None,
+    settings: SearchSettings = SearchSettings(),
+) -> PassTable:
+    """Every pass of ``satellites`` over every antenna of ``stations`` in [start, end].
+
+    Args:
+        satellites: element sets; a satellite appears once per element set.
+        stations: ground stations; passes are predicted for each antenna,
+            above its minimum elevation and horizon mask.
+        start, end: the UTC window (timezone-aware); passes in progress at
+            either end are cut there and flagged as clipped.
+        min_elevation_deg: if given, raises every antenna's minimum elevation
+            to at least this.
+        ut1_minus_utc_s: DUT1 in seconds for Earth rotation (|DUT1| < 0.9 s).
+        workers: processes to use (default: all cores; 1 runs in-process).
+        progress: called as ``progress(satellites_done, satellites_total)``.
+        settings: search tuning (see :class:`SearchSettings`).
+
+    Returns:
+        A :class:`PassTable` sorted by AOS, with problems (SGP4 failures)
+        listed in ``problems``.
+
+    Raises:
+        InvalidInput: for a naive or reversed window, one longer than
+            :data:`MAX_WINDOW`, or an out-of-range minimum elevation.
+    """
+    _check_window(start, end)
+    if min_elevation_deg is not None and not (
+        math.isfinite(min_elevation_deg) and 0 <= min_elevation_deg <= 90
+    ):
+        raise InvalidInput("min_elevation_deg", min_elevation_deg, "degrees in [0, 90]")
+    satellites = tuple(satellites)
+    antennas = tuple((station, antenna) for station in stations for antenna in station.antennas)
+    floor = 0.0 if min_elevation_deg is None else min_elevation_deg
+    observers = _observer_arrays(antennas, floor)
+    grid = _time_grid(start, end, settings, ut1_minus_utc_s)
+
+    raw = RawPasses.empty()
+    if satellites and antennas:
+        raw = _concatenate(_run_chunks(satellites, observers, grid, workers, progress))
+    raw = apply_horizon_masks(raw, satellites, antennas, observers, grid, floor)
+    return _assemble(raw, satellites, antennas, observers, grid, start)
+
+
+def _check_window(start: datetime, end: datetime) -> None:
+    for name, moment in (("start", start), ("end", end)):
+        if moment.tzinfo is None:
+            raise InvalidInput(name, moment.isoformat(), "a timezone-aware UTC time")
+    if end <= start:
+        raise InvalidInput("end", end.isoformat(), f"a time after start ({start.isoformat()})")
+    if end - start > MAX_WINDOW:
+        raise InvalidInput(
+            "end", end.isoformat(), f"a window of at most {MAX_WINDOW.days} days from start"
+        )
+
+
+def _observer_arrays(
+    antennas: Sequence[tuple[GroundStation, Antenna]], floor_deg: float
+) -> ObserverArrays:
+    lat = np.array([s.latitude_deg for s, _ in antennas], dtype=np.float64)
+    lon = np.array([s.longitude_deg for s, _ in antennas], dtype=np.float64)
+    alt = np.array([s.altitude_m for s, _ in antennas], dtype=np.float64)
+    limit = np.array([max(a.lowest_elevation_deg, floor_deg) for _, a in antennas])
+    east, north, up = east_north_up(lat, lon)
+    return ObserverArrays(
+        geodetic_to_ecef_km(lat, lon, alt).reshape(3, -1),
+        east.reshape(3, -1),
+        north.reshape(3, -1),
+        up.reshape(3, -1),
+        limit.astype(np.float64),
+    )
+
+
+def _time_grid(
+    start: datetime, end: datetime, settings: SearchSettings, ut1_minus_utc_s: float
+) -> TimeGrid:
+    """A grid ending exactly at ``end``: the coarse step shrinks to divide the window."""
+    span_s = (end - start).total_seconds()
+    n_coarse = max(1, math.ceil(span_s / settings.coarse_step_s))
+    coarse_step_s = span_s / n_coarse
+    jd_whole, jd_fraction = split_julian_date(start)
+    return TimeGrid(
+        jd_whole,
+        jd_fraction,
+        n_coarse,
+        coarse_step_s=coarse_step_s,
+        fine_step_s=coarse_step_s / settings.substeps,
+        ut1_minus_utc_s=ut1_minus_utc_s,
+    )
+
+
+def _search_elements(
+    elements: Sequence[OrbitalElements], observers: ObserverArrays, grid: TimeGrid
+) -> RawPasses:
+    """Worker body: build the chunk's SGP4 batch and search it."""
+    return search_chunk(SatelliteBatch(elements), observers, grid)
+
+
+def _run_chunks(
+    satellites: Sequence[OrbitalElements],
+    observers: ObserverArrays,
+    grid: TimeGrid,
+    workers: int | None,
+    progress: ProgressCallback | None,
+) -> list[tuple[int, RawPasses]]:
+    """Search every chunk of the fleet; returns (first satellite index, passes) per chunk."""
+    total = len(satellites)
+    chunk = CHUNK_SATELLITES
+    if workers is None:
+        workers = os.cpu_count() or 1
+    starts = list(range(0, total, chunk))
+    if progress:
+        progress(0, total)
+    results: list[tuple[int, RawPasses]] = []
+    if workers <= 1 or len(starts) <= 1 or total * len(observers) < _PARALLEL_MIN_PAIRS:
+        for first in starts:
+            results.append(
+                (first, _search_elements(satellites[first : first + chunk], observers, grid))
+            )
+            if progress:
+                progress(min(first + chunk, total), total)
+        return results
+    context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures: dict[Future[RawPasses], int] = {
+            pool.submit(_search_elements, satellites[first : first + chunk], observers, grid): first
+            for first in starts
+        }
+        done = 0
+        for future in as_completed(futures):
+            first = futures[future]
+            results.append((first, future.result()))
+            done += min(chunk, total - first)
+            if progress:
+                progress(done, total)
+    return results
+
+
+def _concatenate(parts: list[tuple[int, RawPasses]]) -> RawPasses:
+    """Join chunk results, turning chunk-local satellite indices into fleet indices."""
+    shifted = [
+        replace(
+            raw,
+            satellite=raw.satellite + first,
+            errors=[(first + sat, k, code) for sat, k, code in raw.errors],
+        )
+        for first, raw in sorted(parts, key=lambda part: part[0])
+    ]
+    return RawPasses.concatenate(shifted) if shifted else RawPasses.empty()
+
+
+def _assemble(
+    raw: RawPasses,
+    satellites: tuple[OrbitalElements, ...],
+    antennas: tuple[tuple[GroundStation, Antenna], ...],
+    observers: ObserverArrays,
+    grid: TimeGrid,
+    start: datetime,
+) -> PassTable:
+    """Sun geometry at TCA, absolute times, AOS order, and the problem list."""
+    jd_whole, jd_fraction = grid.julian(raw.tca_s)
+    sun_teme = sun_position_teme_km(jd_whole, jd_fraction)  # (P, 3)
+    gmst = gmst82_rad(jd_whole, jd_fraction, grid.ut1_minus_utc_s)
+    c, s = np.cos(gmst), np.sin(gmst)
+    sun_ecef = np.stack(
+        [
+            c * sun_teme[:, 0] + s * sun_teme[:, 1],
+            c * sun_teme[:, 1] - s * sun_teme[:, 0],
+            sun_teme[:, 2],
+        ],
+        axis=-1,
+    )
+    sunlit = is_sunlit(raw.tca_position_km.T, sun_ecef)
+    sun_el = sun_elevation_deg(
+        sun_ecef, observers.position_km[:, raw.observer].T, observers.up[:, raw.observer].T
+    )
+
+    t0 = unix_seconds(start)
+    order = np.lexsort((raw.observer, raw.satellite, raw.aos_s))
+    problems = tuple(
+        _describe_error(satellites[sat], grid, k, code) for sat, k, code in sorted(raw.errors)
+    )
+    return PassTable(
+        satellites=satellites,
+        antennas=antennas,
+        satellite_index=raw.satellite[order],
+        antenna_index=raw.observer[order],
+        aos_unix_s=t0 + raw.aos_s[order],
+        tca_unix_s=t0 + raw.tca_s[order],
+        los_unix_s=t0 + raw.los_s[order],
+        max_elevation_deg=raw.max_elevation_deg[order],
+        aos_azimuth_deg=raw.aos_azimuth_deg[order],
+        tca_azimuth_deg=raw.tca_azimuth_deg[order],
+        los_azimuth_deg=raw.los_azimuth_deg[order],
+        aos_clipped=raw.aos_clipped[order],
+        los_clipped=raw.los_clipped[order],
+        sunlit=sunlit[order],
+        sun_elevation_deg=sun_el[order],
+        problems=problems,
+    )
+
+
+def _describe_error(satellite: OrbitalElements, grid: TimeGrid, k: int, code: int) -> str:
+    """One line: which satellite, which SGP4 code and meaning, from what time."""
+    jd_whole, jd_fraction = grid.julian(np.array([k * grid.coarse_step_s]))
+    unix = (jd_whole[0] - 2440587.5 + jd_fraction[0]) * 86400.0
+    when = str(iso_utc_ms(np.array([unix]))[0])
+    meaning = SGP4_ERRORS.get(code, "unknown error")
+    return (
+        f"{satellite.name} ({satellite.norad_cat_id}): SGP4 error {code} ({meaning}) "
+        f"from {when} on; no passes after that time"
+    )
