@@ -89,7 +89,7 @@ def test_sun_direction_matches_de421_within_0_02_deg_1990_to_2050(timescale: Any
     earth, sun = ephemeris["earth"], ephemeris["sun"]
     expected_km = earth.at(t).observe(sun).apparent().frame_xyz(TEME).km.T
 
-    ours_km = sun_position_teme_km(jd_whole, jd_fraction)
+    ours_km = sun_position_teme_km(jd_whole, jd_fraction).T
 
     assert ours_km.shape == (2000, 3)
     assert _angle_deg(ours_km, expected_km).max() < 0.02
@@ -100,7 +100,7 @@ def test_sun_direction_matches_de421_within_0_02_deg_1990_to_2050(timescale: Any
 def test_sun_position_broadcasts_and_keeps_shape():
     whole = np.full((4, 1), 2460000.5)
     fraction = np.linspace(0.0, 0.75, 5)
-    assert sun_position_teme_km(whole, fraction).shape == (4, 5, 3)
+    assert sun_position_teme_km(whole, fraction).shape == (3, 4, 5)
     assert sun_position_teme_km(2460000.5, 0.25).shape == (3,)
 
 
@@ -167,7 +167,7 @@ def _sunlit_ours_and_skyfield(
     jd_fraction = jd_start + seconds / 86400.0
     errors, position_km, _ = satrec.sgp4_array(np.full_like(jd_fraction, jd_whole), jd_fraction)
     assert not errors.any()
-    ours = is_sunlit(position_km, sun_position_teme_km(jd_whole, jd_fraction))
+    ours = is_sunlit(position_km.T, sun_position_teme_km(jd_whole, jd_fraction))
 
     t = timescale.utc(*_START, 0, 0, seconds)
     satellite = EarthSatellite.from_satrec(satrec, timescale)
@@ -221,14 +221,14 @@ def test_is_sunlit_geometry():
             [-1000.0, 0.0, 0.0],  # inside the Earth (decayed)
         ]
     )
-    assert is_sunlit(positions, sun).tolist() == [True, False, False, True, True, False]
+    assert is_sunlit(positions.T, sun[:, None]).tolist() == [True, False, False, True, True, False]
 
 
 def test_is_sunlit_broadcasts_over_satellites_and_times():
     whole, fraction = jday(2025, 6, 21, 12, 0, 0)
-    sun = sun_position_teme_km(whole, fraction + np.array([0.0, 0.5]))  # (2, 3)
-    satellites = np.zeros((4, 1, 3)) + np.array([7000.0, 0.0, 0.0])  # (4, 1, 3)
-    assert is_sunlit(satellites, sun).shape == (4, 2)
+    sun = sun_position_teme_km(whole, fraction + np.array([0.0, 0.5]))  # (3, 2)
+    satellites = np.zeros((3, 4, 1)) + np.array([7000.0, 0.0, 0.0])[:, None, None]  # (3, 4, 1)
+    assert is_sunlit(satellites, sun[:, None, :]).shape == (4, 2)
 
 
 # --- the Sun seen from a station ------------------------------------------------------------------
@@ -245,7 +245,7 @@ def test_sun_elevation_at_demo_stations_matches_skyfield_within_0_05_deg(
     parts, jd_whole, jd_fraction = _random_utc_dates(np.random.default_rng(5), 40, 2020, 2035)
     t = timescale.utc(*parts)
     earth, sun = ephemeris["earth"], ephemeris["sun"]
-    sun_itrs_km = _teme_to_itrs(t, sun_position_teme_km(jd_whole, jd_fraction))
+    sun_itrs_km = _teme_to_itrs(t, sun_position_teme_km(jd_whole, jd_fraction).T).T
 
     stations = demo_stations()
     assert len(stations) == 30
@@ -256,7 +256,9 @@ def test_sun_elevation_at_demo_stations_matches_skyfield_within_0_05_deg(
         expected_deg = (earth + site).at(t).observe(sun).apparent().altaz()[0].degrees
 
         ours_deg = sun_elevation_deg(
-            sun_itrs_km, site.itrs_xyz.km, _up(station.latitude_deg, station.longitude_deg)
+            sun_itrs_km,
+            site.itrs_xyz.km[:, None],
+            _up(station.latitude_deg, station.longitude_deg)[:, None],
         )
 
         assert ours_deg.shape == (40,)
@@ -267,12 +269,12 @@ def test_sun_elevation_geometry_alone_matches_skyfield_altaz(timescale: Any, eph
     # Fed Skyfield's own Sun, the horizon geometry must agree to a few arcseconds.
     t = timescale.utc(2026, 1, 15, np.arange(0, 24, 0.5))
     earth, sun = ephemeris["earth"], ephemeris["sun"]
-    sun_itrs_km = earth.at(t).observe(sun).apparent().frame_xyz(itrs).km.T
+    sun_itrs_km = earth.at(t).observe(sun).apparent().frame_xyz(itrs).km
     for latitude_deg, longitude_deg, altitude_m in [(78.23, 15.39, 500.0), (-33.15, -70.67, 720.0)]:
         site = wgs84.latlon(latitude_deg, longitude_deg, elevation_m=altitude_m)
         expected_deg = (earth + site).at(t).observe(sun).apparent().altaz()[0].degrees
         ours_deg = sun_elevation_deg(
-            sun_itrs_km, site.itrs_xyz.km, _up(latitude_deg, longitude_deg)
+            sun_itrs_km, site.itrs_xyz.km[:, None], _up(latitude_deg, longitude_deg)[:, None]
         )
         assert np.abs(ours_deg - expected_deg).max() < 0.001
 
@@ -283,8 +285,9 @@ def test_sun_elevation_simple_cases():
     overhead = np.array([0.0, 0.0, 1.5e8])
     on_horizon = np.array([1.5e8, 0.0, 6357.0])
     below = np.array([0.0, 0.0, -1.5e8])
-    suns = np.stack([overhead, on_horizon, below])
-    np.testing.assert_allclose(sun_elevation_deg(suns, station, up), [90.0, 0.0, -90.0], atol=1e-9)
+    suns = np.stack([overhead, on_horizon, below], axis=1)
+    elevation = sun_elevation_deg(suns, station[:, None], up[:, None])
+    np.testing.assert_allclose(elevation, [90.0, 0.0, -90.0], atol=1e-9)
 
 
 def test_daylight_threshold_is_standard_sunrise():

@@ -26,13 +26,16 @@ of Sun direction moves a LEO shadow entry by about 0.2 s):
   equinoxes, at most about 0.005°; we call the result TEME so that it can be
   combined directly with SGP4 positions.
 
-Units: km and degrees at the interface, radians inside.
+Units: km and degrees at the interface, radians inside. Vectors are (3, ...)
+arrays, x/y/z first, as in :mod:`groundlink.orbits.frames`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
+
+from groundlink.orbits.frames import WGS84_A_KM, dot
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -47,7 +50,7 @@ standard atmospheric refraction. It is daylight at a station while
 """
 
 #: Radius of the sphere that casts Earth's shadow, km (the WGS-84 equatorial radius).
-EARTH_SHADOW_RADIUS_KM = 6378.137
+EARTH_SHADOW_RADIUS_KM = WGS84_A_KM
 
 #: The astronomical unit, km (IAU 2012).
 AU_KM = 149_597_870.7
@@ -64,7 +67,7 @@ def sun_position_teme_km(jd_whole: npt.ArrayLike, jd_fraction: npt.ArrayLike) ->
             as ``sgp4``'s ``jday`` returns it.
 
     Returns:
-        Array of shape ``broadcast(jd_whole, jd_fraction).shape + (3,)``: the
+        Array of shape ``(3,) + broadcast(jd_whole, jd_fraction).shape``: the
         apparent Sun's x, y, z in km, accurate to about 0.01° in direction
         and 1e-4 in relative distance for 1950-2050 (see the module docstring).
     """
@@ -89,10 +92,9 @@ def sun_position_teme_km(jd_whole: npt.ArrayLike, jd_fraction: npt.ArrayLike) ->
             np.cos(ecliptic_longitude),
             np.cos(obliquity) * np.sin(ecliptic_longitude),
             np.sin(obliquity) * np.sin(ecliptic_longitude),
-        ],
-        axis=-1,
+        ]
     )
-    position_km: FloatArray = direction * (distance_au * AU_KM)[..., np.newaxis]
+    position_km: FloatArray = direction * (distance_au * AU_KM)
     return position_km
 
 
@@ -109,13 +111,13 @@ def is_sunlit(
     sphere's surface (a decayed satellite) is reported as not sunlit.
 
     Args:
-        sat_position_teme_km: satellite positions, shape (..., 3), km.
+        sat_position_teme_km: satellite positions, shape (3, ...), km.
         sun_position_teme_km: the Sun's geocentric position in the same frame,
-            shape broadcastable to the satellite's (for example (3,) or (n, 3)
-            against (m, n, 3)), km.
+            shape broadcastable to the satellite's (for example (3, 1) or
+            (3, n) against (3, m, n)), km.
 
     Returns:
-        Boolean array of the broadcast leading shape (...): True where sunlit.
+        Boolean array of the broadcast trailing shape (...): True where sunlit.
     """
     sat = np.asarray(sat_position_teme_km, dtype=np.float64)
     sun = np.asarray(sun_position_teme_km, dtype=np.float64)
@@ -125,8 +127,8 @@ def is_sunlit(
     earth_centre = -sat  # the Earth's centre seen from the satellite
 
     # Closest approach of the ray's line to the Earth's centre, at distance s_closest.
-    s_closest = _dot(earth_centre, toward_sun)
-    miss_distance_sq = _dot(earth_centre, earth_centre) - s_closest**2
+    s_closest = dot(earth_centre, toward_sun)
+    miss_distance_sq = dot(earth_centre, earth_centre) - s_closest**2
     half_chord_sq = EARTH_SHADOW_RADIUS_KM**2 - miss_distance_sq
 
     # The line meets the sphere where half_chord_sq >= 0, between
@@ -148,18 +150,18 @@ def sun_elevation_deg(
     :data:`DAYLIGHT_SUN_ELEVATION_DEG` to decide day or night.
 
     Args:
-        sun_ecef_km: geocentric Sun position in the Earth-fixed frame, shape (..., 3), km.
+        sun_ecef_km: geocentric Sun position in the Earth-fixed frame, shape (3, ...), km.
         station_ecef_km: station position in the same frame, shape broadcastable, km.
         station_up: unit vector of the geodetic vertical (the ellipsoid normal)
             at the station, shape broadcastable.
 
     Returns:
-        Array of the broadcast leading shape (...), degrees in [-90, 90].
+        Array of the broadcast trailing shape (...), degrees in [-90, 90].
     """
     sun = np.asarray(sun_ecef_km, dtype=np.float64)
     station = np.asarray(station_ecef_km, dtype=np.float64)
     up = np.asarray(station_up, dtype=np.float64)
-    sine = _dot(_unit(sun - station), up)
+    sine = dot(_unit(sun - station), up)
     return np.degrees(np.arcsin(np.clip(sine, -1.0, 1.0)))
 
 
@@ -172,13 +174,7 @@ def _julian_centuries_since_j2000(
     return ((whole - _JD_J2000) + fraction) / _DAYS_PER_CENTURY
 
 
-def _dot(a: FloatArray, b: FloatArray) -> FloatArray:
-    """Dot product over the last axis, broadcasting the leading ones."""
-    products: FloatArray = np.einsum("...i,...i->...", a, b)
-    return products
-
-
 def _unit(vectors: FloatArray) -> FloatArray:
-    """The vectors (..., 3) scaled to length 1."""
-    units: FloatArray = vectors / np.linalg.norm(vectors, axis=-1, keepdims=True)
+    """The vectors (3, ...) scaled to length 1."""
+    units: FloatArray = vectors / np.sqrt(dot(vectors, vectors))
     return units

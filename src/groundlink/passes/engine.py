@@ -23,7 +23,7 @@ import numpy.typing as npt
 
 from groundlink.errors import InvalidInput
 from groundlink.orbits.elements import OrbitalElements
-from groundlink.orbits.frames import east_north_up, geodetic_to_ecef_km, gmst82_rad
+from groundlink.orbits.frames import east_north_up, geodetic_to_ecef_km, rotate_teme_to_ecef
 from groundlink.orbits.propagation import SGP4_ERRORS, SatelliteBatch, split_julian_date
 from groundlink.orbits.sun import is_sunlit, sun_elevation_deg, sun_position_teme_km
 from groundlink.passes.masks import apply_horizon_masks
@@ -224,25 +224,20 @@ def _assemble(
     start: datetime,
 ) -> PassTable:
     """Sun geometry at TCA, absolute times, AOS order, and the problem list."""
-    jd_whole, jd_fraction = grid.julian(raw.tca_s)
-    sun_teme = sun_position_teme_km(jd_whole, jd_fraction)  # (P, 3)
-    gmst = gmst82_rad(jd_whole, jd_fraction, grid.ut1_minus_utc_s)
-    c, s = np.cos(gmst), np.sin(gmst)
-    sun_ecef = np.stack(
-        [
-            c * sun_teme[:, 0] + s * sun_teme[:, 1],
-            c * sun_teme[:, 1] - s * sun_teme[:, 0],
-            sun_teme[:, 2],
-        ],
-        axis=-1,
-    )
-    sunlit = is_sunlit(raw.tca_position_km.T, sun_ecef)
+    # The Sun moves slowly: evaluate it on the coarse grid and interpolate to each TCA.
+    grid_s = np.arange(grid.n_coarse + 1) * grid.coarse_step_s
+    sun_on_grid = sun_position_teme_km(*grid.julian(grid_s))
+    sun_teme = np.stack([np.interp(raw.tca_s, grid_s, axis) for axis in sun_on_grid])
+    sun_ecef = rotate_teme_to_ecef(sun_teme, grid.gmst_rad(raw.tca_s))
+    sunlit = is_sunlit(raw.tca_position_km, sun_ecef)
     sun_el = sun_elevation_deg(
-        sun_ecef, observers.position_km[:, raw.observer].T, observers.up[:, raw.observer].T
+        sun_ecef,
+        np.take(observers.position_km, raw.observer, axis=1),
+        np.take(observers.up, raw.observer, axis=1),
     )
 
     t0 = unix_seconds(start)
-    order = np.lexsort((raw.observer, raw.satellite, raw.aos_s))
+    order = np.argsort(raw.aos_s, kind="stable")
     problems = tuple(
         _describe_error(satellites[sat], grid, k, code) for sat, k, code in sorted(raw.errors)
     )

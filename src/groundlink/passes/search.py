@@ -275,7 +275,7 @@ def candidate_intervals(
       true Earth-fixed track (Coriolis curvature, ≤ (2 ω_E ω + ω_E²) H²/8,
       plus 0.1° for perturbations of the orbit plane).
 
-    Returned sorted by satellite, k, observer.
+    Returned in no particular order.
     """
     station_radius = np.sqrt(dot(observers.position_km, observers.position_km))
     station_dir = observers.position_km / station_radius
@@ -313,8 +313,7 @@ def candidate_intervals(
     omega_e = EARTH_ROTATION_RAD_S
     deviation = (2 * omega_e * rate[sat] + omega_e**2) * h * h / 8 + _PLANE_MARGIN_RAD
     close = cos_arc >= _cos_of(reach[sat, obs] + deviation)
-    order = np.lexsort((obs[close], k[close], sat[close]))
-    return sat[close][order], k[close][order], obs[close][order]
+    return sat[close], k[close], obs[close]
 
 
 def _cos_of(angle_rad: FloatArray) -> FloatArray:
