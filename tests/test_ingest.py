@@ -149,7 +149,7 @@ def test_read_elements_file(tmp_path: Path) -> None:
     assert [item.norad_cat_id for item in report.elements] == [40_001, 40_002]
     with pytest.raises(InvalidInput) as caught:
         read_elements_file(tmp_path / "missing.tle")
-    assert caught.value.field == "path"
+    assert caught.value.field == "file"
 
 
 def test_bad_file_problem_names_the_path(tmp_path: Path) -> None:

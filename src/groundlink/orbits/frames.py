@@ -27,8 +27,9 @@ WGS84_A_KM = 6378.137
 WGS84_F = 1.0 / 298.257223563
 WGS84_E2 = WGS84_F * (2.0 - WGS84_F)
 
-#: Earth's rotation rate used with TEME (Vallado), rad/s.
-EARTH_ROTATION_RAD_S = 7.292115146706979e-5
+#: Earth's rotation rate, rad/s: the rate of IAU-82 GMST (the derivative of
+#: :func:`gmst82_rad` at J2000), so that velocities agree with the rotation.
+EARTH_ROTATION_RAD_S = (1.0 + 8640184.812866 / (86400.0 * 36525.0)) * 2.0 * np.pi / 86400.0
 
 _JD_J2000 = 2451545.0
 _SECONDS_PER_DAY = 86400.0

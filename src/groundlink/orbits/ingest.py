@@ -22,6 +22,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from importlib import resources
 from pathlib import Path
 
 from groundlink.errors import InvalidInput
@@ -145,9 +146,13 @@ def read_elements_file(
     try:
         text = Path(name).read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as error:
-        raise InvalidInput("path", name, f"UTF-8 text ({error.reason})") from None
+        raise InvalidInput(
+            "file", Path(name).name, f"UTF-8 text ({error.reason})", source=name
+        ) from None
     except OSError as error:
-        raise InvalidInput("path", name, f"a readable file ({error.strerror})") from None
+        raise InvalidInput(
+            "file", Path(name).name, f"a readable file ({error.strerror})", source=name
+        ) from None
     return parse_elements(text, source=name, fmt=fmt, verify_checksum=verify_checksum)
 
 
@@ -222,3 +227,15 @@ def _utc(moment: datetime) -> str:
     """ISO 8601 UTC with ``Z``; microseconds only when there are any."""
     text = moment.astimezone(UTC).isoformat().removesuffix("+00:00")
     return text + "Z"
+
+
+def demo_fleet() -> list[OrbitalElements]:
+    """The demo fleet shipped with groundlink: 12 satellites from the reference population.
+
+    Nine sun-synchronous Earth-observation satellites (``EO-SSO-*``) and three
+    Walker-shell satellites (``SHELL*``), read from the package's
+    ``data/demo_fleet.tle``; their epochs lie within 36 hours before 2024-06-01T00:00Z.
+    """
+    resource = resources.files("groundlink") / "data" / "demo_fleet.tle"
+    text = resource.read_text(encoding="utf-8")
+    return parse_elements(text, source="groundlink/data/demo_fleet.tle").elements

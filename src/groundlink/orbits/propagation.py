@@ -32,7 +32,7 @@ SGP4_ERRORS: dict[int, str] = {
     2: "mean motion has fallen below zero",
     3: "perturbed eccentricity is outside the range 0 <= e <= 1",
     4: "semi-latus rectum has fallen below zero",
-    5: "epoch elements are sub-orbital",
+    5: "epoch elements are sub-orbital (not raised by current SGP4 versions)",
     6: "satellite has decayed (the position returned is not valid)",
 }
 
@@ -41,6 +41,9 @@ _JD_SGP4_EPOCH0 = 2433281.5
 _DEG = math.pi / 180.0
 _NDOT_UNITS = 1036800.0 / math.pi  # rev/day² → rad/min², as in sgp4.omm
 _NDDOT_UNITS = 2985984000.0 / 2.0 / math.pi  # rev/day³ → rad/min³
+# rev/day per rad/min, written as SGP4's TLE reader writes it (xpdotp), so that
+# elements read from a TLE reproduce the published verification runs bit for bit.
+_REV_PER_DAY_PER_RAD_PER_MIN = 1440.0 / (2.0 * math.pi)
 
 #: WGS-72 constants that SGP4 itself uses.
 MU_KM3_S2 = 398600.8
@@ -67,7 +70,10 @@ def satrec_from_elements(elements: OrbitalElements) -> Satrec:
         WGS72,
         "i",
         elements.norad_cat_id,
-        (jd_whole - _JD_SGP4_EPOCH0) + jd_fraction,
+        # Summed as Vallado's TLE reader sums it (rounding the Julian date to
+        # ~40 µs): the epoch feeds only SDP4's lunisolar set-up, and this keeps
+        # results bit for bit equal to the published verification runs.
+        (jd_whole + jd_fraction) - _JD_SGP4_EPOCH0,
         elements.bstar,
         elements.mean_motion_dot / _NDOT_UNITS,
         elements.mean_motion_ddot / _NDDOT_UNITS,
@@ -75,7 +81,7 @@ def satrec_from_elements(elements: OrbitalElements) -> Satrec:
         elements.arg_of_pericenter * _DEG,
         elements.inclination * _DEG,
         elements.mean_anomaly * _DEG,
-        elements.mean_motion / 720.0 * math.pi,
+        elements.mean_motion / _REV_PER_DAY_PER_RAD_PER_MIN,
         elements.ra_of_asc_node * _DEG,
     )
     satrec.jdsatepoch = jd_whole
@@ -169,7 +175,8 @@ class SatelliteBatch:
 def gravity_acceleration_km_s2(position_km: FloatArray) -> FloatArray:
     """Two-body plus J2 acceleration (WGS-72) at TEME positions (3, ...), km/s², same shape.
 
-    SGP4 trajectories obey this to about 1e-6 of the central term; it is used
+    SGP4 trajectories obey this to within 1e-5 of the central term (a few
+    1e-6 measured: SGP4's drag and higher zonal terms are missing here); it is used
     as the second derivative for quintic Hermite interpolation between SGP4
     states (see ``groundlink.passes.search``).
     """

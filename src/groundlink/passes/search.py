@@ -5,34 +5,39 @@ site at a time (about 2 ms per satellite-station-day); a ground network needs
 millions of pairs per day. This module works on whole arrays of satellites,
 antennas and times at once and never loops in Python over passes.
 
-The method, for one chunk of satellites:
+The method, for one chunk of satellites (steps 1-6 below are functions of
+this module, in this order):
 
-1. **SGP4 on a coarse grid** (``coarse_step_s``, default 300 s) through
-   ``SatrecArray``: TEME position and velocity, plus a two-body + J2
-   acceleration.
-2. **Quintic Hermite interpolation** (position, velocity, acceleration at both
-   ends) gives the states on a fine grid (``fine_step_s``, default 60 s) and
-   between. Measured against SGP4 on the reference population the error is
-   below 1.5 m at a 300 s step (``tests/test_search.py`` checks it).
-3. **A proven prefilter.** A satellite at geocentric distance at most
-   ``r_max`` is above elevation ε of a station only if the angle θ between
-   their geocentric directions is at most λ = arccos(R cos ε / r_max) − ε.
-   That angle changes no faster than the satellite's angular rate bound ω
-   (Kepler at perigee plus Earth's rotation), so if θ > λ + ω·δ/2 at both ends
-   of a fine interval δ, the satellite cannot be visible inside it. One
-   matrix product of unit vectors gives cos θ for every satellite, time and
-   antenna; only the flagged intervals go further (a few percent).
-4. **Exact elevation at the flagged fine points**, with its time derivative,
-   from Earth-fixed (ITRS) states and the antenna's geodetic up vector.
-5. **Crossings** where the elevation margin f = el − limit changes sign
-   between fine points; **grazing passes** that rise and set between two
-   fine points are found where f' changes sign from + to − with both ends
-   below the limit (a satellite's elevation has a single maximum within one
-   fine interval: the fine step is far below any orbital period), and kept
-   when the refined maximum is above the limit.
+1. **SGP4 on a coarse grid** (step H, default 300 s) through ``SatrecArray``,
+   plus a two-body + J2 acceleration; the states are turned into Earth-fixed
+   position, velocity and acceleration (with the Coriolis and centrifugal
+   terms) so that the Earth-fixed track itself can be interpolated.
+2. **A proven prefilter.** A satellite never farther than ``r_max`` from the
+   Earth's centre is above elevation ε of a station only if the angle θ
+   between their geocentric directions is at most λ = arccos(R cos ε / r_max)
+   − ε (ε lowered by 0.25° for the geodetic-versus-geocentric vertical). A
+   first test keeps the coarse intervals with θ ≤ λ + ω·H/2 at an end, ω
+   bounding the satellite's angular rate (Kepler at perigee plus Earth's
+   rotation): one matrix product for all satellites, times and antennas. A
+   second test keeps those where the great-circle arc between the two end
+   directions comes within λ + δ of the station, δ bounding how far the true
+   track strays from that arc over H (Coriolis curvature plus 0.1° for the
+   orbit plane's motion). What is dropped provably holds no visibility.
+3. **The fine track.** Quintic Hermite interpolation (position, velocity and
+   acceleration at both ends) puts the surviving intervals on a fine grid
+   (H/5). Against SGP4 the interpolation error on the reference population is
+   about 1.5 m at H = 300 s and 15 m at H = 600 s (``tests/test_search.py``).
+4. **Elevation and its rate** at those fine points, from the Earth-fixed
+   states and the antenna's geodetic up vector.
+5. **Crossings** where the margin f = elevation − limit changes sign between
+   fine points; **grazing passes** that rise and set between two fine points
+   are found where f' turns from + to − with both ends below the limit (a
+   satellite's elevation has a single maximum within one fine interval,
+   which is far shorter than any orbit), and kept when the refined maximum is
+   above the limit.
 6. **Refinement** by safeguarded Newton iterations on a cubic Hermite model of
-   the Earth-fixed track inside the fine interval (no further SGP4 calls),
-   to 0.1 ms.
+   the track inside each fine interval (no further SGP4 calls): crossings to
+   0.1 ms, maxima until a step would change the elevation by less than 1e-6°.
 
 Vectors are (3, ...) arrays, x/y/z first (Skyfield's convention). Times
 inside this module are seconds from the grid start.
@@ -62,13 +67,15 @@ BoolArray = npt.NDArray[np.bool_]
 
 #: Bound on the angle between the geodetic normal and the geocentric radial, plus slack.
 _GEODETIC_MARGIN_RAD = np.radians(0.25)
-#: Convergence of crossing and maximum times, seconds (a maximum is flat: 1 ms
-#: there changes the elevation by far less than 1e-4°).
+#: Convergence of crossing times, seconds.
 _ROOT_TOLERANCE_S = 1e-4
-_PEAK_TOLERANCE_S = 1e-3
-_NEWTON_ITERATIONS = 12
-#: Step for the finite-difference second derivative at a maximum, seconds.
-_PEAK_DIFFERENCE_S = 0.05
+#: A Newton step this small is the last: the error after it is below 1e-4 s.
+_ROOT_STEP_S = 2e-3
+#: Convergence at a maximum: the step would raise the elevation less than
+#: 2e-8 rad (1e-6°) and is under 50 ms, or it is under 0.1 ms.
+_PEAK_GAIN_RAD = 2e-8
+_PEAK_STEP_S = 0.05
+_NEWTON_ITERATIONS = 16
 #: Maxima that a cubic model puts this far below the limit are not refined.
 _GRAZING_TOLERANCE_RAD = np.radians(0.05)
 #: Slack for the orbit plane's motion over one coarse step (J2 precession and short-period terms).
@@ -527,37 +534,57 @@ def _cubic_peak_guess(
 
 
 def _refine_root(
-    rows: _Rows, low: FloatArray, high: FloatArray, guess: FloatArray, rising: BoolArray
+    rows: _Rows,
+    low: FloatArray,
+    high: FloatArray,
+    f_low: FloatArray,
+    f_high: FloatArray,
+    guess: FloatArray,
 ) -> tuple[FloatArray, FloatArray]:
-    """Safeguarded Newton for f = 0 inside [low, high]; ``rising`` says f(low) < 0.
+    """Where f = 0 inside [low, high], f(low) and f(high) of opposite signs.
 
-    Returns the crossing times (seconds from the grid start, to 0.1 ms) and
-    the satellite's Earth-fixed position at the last evaluation, within
-    0.1 ms of the crossing, (3, rows) km.
+    Newton steps from ``guess``, falling back to Illinois regula falsi on the
+    bracket when a step would leave it. Newton converges quadratically here
+    (the error after a step is about f''/(2f') times the step squared), so a
+    step below 2 ms is taken as the last. Returns the crossing times
+    (seconds from the grid start) and the satellite's Earth-fixed position at
+    the last evaluation, (3, rows) km.
     """
     t = guess.copy()
     position = np.empty((3, t.size))
     index = np.arange(t.size)
-    low, high = low.copy(), high.copy()
+    low, high, f_low, f_high = low.copy(), high.copy(), f_low.copy(), f_high.copy()
+    kept_low = np.zeros(t.size, bool)
+    kept_high = np.zeros(t.size, bool)
     for _ in range(_NEWTON_ITERATIONS):
         here, velocity = rows.state(t[index])
         position[:, index] = here
         f, rate = rows.margin_of(here, velocity)
-        late = (f >= 0) == rising
-        low = np.where(late, low, t[index])
-        high = np.where(late, t[index], high)
+        same_as_low = (f < 0) == (f_low < 0)
+        f_high = np.where(same_as_low & kept_high, 0.5 * f_high, f_high)
+        f_low = np.where(~same_as_low & kept_low, 0.5 * f_low, f_low)
+        kept_high, kept_low = same_as_low, ~same_as_low
+        low = np.where(same_as_low, t[index], low)
+        f_low = np.where(same_as_low, f, f_low)
+        high = np.where(same_as_low, high, t[index])
+        f_high = np.where(same_as_low, f_high, f)
         with np.errstate(divide="ignore", invalid="ignore"):
             newton = t[index] - f / rate
-        bad = ~np.isfinite(newton) | (newton <= low) | (newton >= high)
-        step = np.where(bad, 0.5 * (low + high), newton) - t[index]
+            falsi = (low * f_high - high * f_low) / (f_high - f_low)
+        falsi = np.where(np.isfinite(falsi), falsi, 0.5 * (low + high))
+        inside = np.isfinite(newton) & (newton > low) & (newton < high)
+        step = np.where(inside, newton, np.clip(falsi, low, high)) - t[index]
         t[index] += step
-        going = np.abs(step) >= _ROOT_TOLERANCE_S
+        going = (np.abs(step) >= _ROOT_STEP_S) | ~inside
+        going &= high - low >= _ROOT_TOLERANCE_S
         if not going.any():
-            break
+            return t, position
         if going.mean() < 0.5:  # compact only when it pays
             keep = np.flatnonzero(going)
-            index, low, high, rising = index[keep], low[keep], high[keep], rising[keep]
-            rows = rows.take(keep)
+            index, rows = index[keep], rows.take(keep)
+            low, high, f_low, f_high = low[keep], high[keep], f_low[keep], f_high[keep]
+            kept_low, kept_high = kept_low[keep], kept_high[keep]
+    position[:, index], _ = rows.state(t[index])
     return t, position
 
 
@@ -565,52 +592,62 @@ def _refine_peak(
     rows: _Rows,
     low: FloatArray,
     high: FloatArray,
-    rate_low: FloatArray,
-    rate_high: FloatArray,
     guess: FloatArray,
+    curvature: FloatArray,
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Where f' = 0 (a maximum) inside [low, high], with f'(low) > 0 >= f'(high).
 
-    Regula falsi with the Illinois modification on f', started from
-    ``guess``: one evaluation per iteration and superlinear convergence.
-    Returns the times of maximum elevation (seconds from the grid start), the
-    elevation margin there (rad) and the satellite's Earth-fixed position
-    (3, rows) km, all at the last evaluation (within 1 ms of the maximum).
+    Newton steps on f' from ``guess``: the second derivative comes from
+    ``curvature`` (the cubic model's, rad/s²) at first, then from the secant
+    through the last two evaluations; a step leaving the bracket is replaced
+    by bisection. Returns the times of maximum elevation (seconds from the
+    grid start), the elevation margin there (rad) and the satellite's
+    Earth-fixed position (3, rows) km, all at the last evaluation.
     """
     t = guess.copy()
     position = np.empty((3, t.size))
     margin = np.empty(t.size)
     index = np.arange(t.size)
-    low, high, rate_low, rate_high = low.copy(), high.copy(), rate_low.copy(), rate_high.copy()
-    kept_low = np.zeros(t.size, bool)
-    kept_high = np.zeros(t.size, bool)
+    low, high, curvature = low.copy(), high.copy(), curvature.copy()
+    previous_t = np.full(t.size, np.nan)
+    previous_rate = np.full(t.size, np.nan)
     for _ in range(_NEWTON_ITERATIONS):
         here, velocity = rows.state(t[index])
         position[:, index] = here
         f, rate = rows.margin_of(here, velocity)
         margin[index] = f
         rising = rate > 0
-        # Illinois: halve the weight of an end that survives twice in a row.
-        rate_high = np.where(rising & kept_high, 0.5 * rate_high, rate_high)
-        rate_low = np.where(~rising & kept_low, 0.5 * rate_low, rate_low)
-        kept_high, kept_low = rising, ~rising
         low = np.where(rising, t[index], low)
-        rate_low = np.where(rising, rate, rate_low)
         high = np.where(rising, high, t[index])
-        rate_high = np.where(rising, rate_high, rate)
         with np.errstate(divide="ignore", invalid="ignore"):
-            falsi = (low * rate_high - high * rate_low) / (rate_high - rate_low)
-        falsi = np.where(np.isfinite(falsi), falsi, 0.5 * (low + high))
-        step = np.clip(falsi, low, high) - t[index]
-        going = (np.abs(step) >= _PEAK_TOLERANCE_S) & (high - low >= _PEAK_TOLERANCE_S)
+            secant = (rate - previous_rate) / (t[index] - previous_t)
+            curvature = np.where(np.isfinite(secant) & (secant < 0), secant, curvature)
+            newton = t[index] - rate / curvature
+        inside = np.isfinite(newton) & (newton > low) & (newton < high)
+        step = np.where(inside, newton, 0.5 * (low + high)) - t[index]
+        previous_t, previous_rate = t[index], rate
+        # A Newton step raises the margin by about rate * step / 2: stop when
+        # that is negligible, or the step itself is tiny.
+        gain = np.abs(rate * step)
+        going = ((gain >= _PEAK_GAIN_RAD) | (np.abs(step) >= _PEAK_STEP_S)) & (
+            np.abs(step) >= _ROOT_TOLERANCE_S
+        )
         t[index] += np.where(going, step, 0.0)  # keep t where position and margin were taken
         if not going.any():
-            break
+            return t, margin, position
         if going.mean() < 0.5:
             keep = np.flatnonzero(going)
-            index, rows = index[keep], rows.take(keep)
-            low, high, rate_low, rate_high = low[keep], high[keep], rate_low[keep], rate_high[keep]
-            kept_low, kept_high = kept_low[keep], kept_high[keep]
+            index, rows, low, high = index[keep], rows.take(keep), low[keep], high[keep]
+            curvature, previous_t, previous_rate = (
+                curvature[keep],
+                previous_t[keep],
+                previous_rate[keep],
+            )
+    # Out of iterations (a maximum near the zenith converges slowly): take
+    # position and margin where the search stopped.
+    here, velocity = rows.state(t[index])
+    position[:, index] = here
+    margin[index], _ = rows.margin_of(here, velocity)
     return t, margin, position
 
 
@@ -667,13 +704,10 @@ def search_chunk(batch: SatelliteBatch, observers: ObserverArrays, grid: TimeGri
     # Step 6: refine maxima; keep grazing maxima that reach above the limit.
     peaks = segments.rows(peak_c, peak_j)
     peak_low = peaks.t0
+    _, _, c2, c3 = peak_cubic
+    cubic_curvature = (2 * c2[near] + 6 * c3[near] * peak_s) / (h * h)
     peak_t, peak_f, peak_position = _refine_peak(
-        peaks,
-        peak_low,
-        peak_low + h,
-        d0[peak_j, peak_c],
-        d1[peak_j, peak_c],
-        peak_low + peak_s * h,
+        peaks, peak_low, peak_low + h, peak_low + peak_s * h, cubic_curvature
     )
     keep = ~grazing | (peak_f >= 0)
     peak_c, peak_j, peak_t, peak_f, grazing = (
@@ -688,7 +722,7 @@ def search_chunk(batch: SatelliteBatch, observers: ObserverArrays, grid: TimeGri
     n_rise, n_set, n_graze = rise_c.size, set_c.size, graze_c.size
     rising = np.repeat([True, False, True, False], [n_rise, n_set, n_graze, n_graze])
     roots = segments.rows(root_c, root_j)
-    low = roots.t0
+    low = roots.t0.copy()
     high = low + h
     high[n_rise + n_set : n_rise + n_set + n_graze] = graze_t
     low[n_rise + n_set + n_graze :] = graze_t
@@ -700,7 +734,13 @@ def search_chunk(batch: SatelliteBatch, observers: ObserverArrays, grid: TimeGri
         h,
     )
     guess = np.clip(roots.t0 + _cubic_root_guess(cubic) * h, low, high)
-    root_t, root_position = _refine_root(roots, low, high, guess, rising)
+    f_low = np.concatenate(
+        [f0[rise_j, rise_c], f0[set_j, set_c], f0[graze_j, graze_c], peak_f[grazing]]
+    )
+    f_high = np.concatenate(
+        [f1[rise_j, rise_c], f1[set_j, set_c], peak_f[grazing], f1[graze_j, graze_c]]
+    )
+    root_t, root_position = _refine_root(roots, low, high, f_low, f_high, guess)
 
     # Passes in progress at the grid's ends: their clipped ends are fine points.
     start_c = np.flatnonzero((cand_k == 0) & (margin[0] >= 0))
@@ -730,8 +770,9 @@ def search_chunk(batch: SatelliteBatch, observers: ObserverArrays, grid: TimeGri
     # clipped pass with none rises or sets monotonically, so it peaks at an end.
     peak_row = _assign_peaks(key, aos_t, los_t, cand_key[peak_c], peak_t, peak_f, scale)
     has_peak = peak_row >= 0
-    tca_t = np.where(has_peak, peak_t[peak_row], aos_t)
-    tca_position = np.where(has_peak, peak_position[:, peak_row], aos_position)
+    tca_t, tca_position = aos_t.copy(), aos_position.copy()
+    tca_t[has_peak] = peak_t[peak_row[has_peak]]
+    tca_position[:, has_peak] = peak_position[:, peak_row[has_peak]]
     no_peak = np.flatnonzero(~has_peak)
     if no_peak.size:
         _, el_aos, _ = _look(aos_position[:, no_peak], observers, obs[no_peak])

@@ -1,8 +1,9 @@
 """A table of passes: numpy columns, and their CSV and JSON forms.
 
 Hundreds of thousands of passes are normal, so the table stays columnar and
-its text forms are built column by column with numpy's string functions, not
-with a Python loop over rows.
+its text forms are built column by column: numpy formats each column at
+once, and rows are only joined (``str.join`` over ``zip``), never formatted
+one by one.
 
 Columns (one entry per pass):
 
@@ -21,7 +22,7 @@ Columns (one entry per pass):
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any
@@ -150,22 +151,22 @@ class PassTable:
             sun_elevation_deg=float(self.sun_elevation_deg[i]),
         )
 
-    def text_columns(self) -> dict[str, npt.NDArray[np.str_]]:
-        """Every column of :data:`COLUMNS` as an array of strings, as CSV and JSON show them.
+    def text_columns(self) -> dict[str, list[str]]:
+        """Every column of :data:`COLUMNS` as a list of strings, as CSV and JSON show them.
 
         Times are ISO-8601 UTC with millisecond precision and a ``Z``; angles
-        are rounded to 3 decimals, durations to milliseconds.
+        and durations have 3 decimals.
         """
-        names = np.array([s.name for s in self.satellites], dtype=np.str_)
-        norad = np.array([s.norad_cat_id for s in self.satellites], dtype=np.int64)
-        station_names = np.array([st.name for st, _ in self.antennas], dtype=np.str_)
-        antenna_ids = np.array([a.id for _, a in self.antennas], dtype=np.str_)
-        sat, ant = self.satellite_index, self.antenna_index
+        names = [s.name for s in self.satellites]
+        norad = [str(s.norad_cat_id) for s in self.satellites]
+        station_names = [st.name for st, _ in self.antennas]
+        antenna_ids = [a.id for _, a in self.antennas]
+        sat, ant = self.satellite_index.tolist(), self.antenna_index.tolist()
         return {
-            "satellite": names[sat],
-            "norad_id": norad[sat].astype(np.str_),
-            "station": station_names[ant],
-            "antenna": antenna_ids[ant],
+            "satellite": [names[i] for i in sat],
+            "norad_id": [norad[i] for i in sat],
+            "station": [station_names[i] for i in ant],
+            "antenna": [antenna_ids[i] for i in ant],
             "aos": iso_utc_ms(self.aos_unix_s),
             "tca": iso_utc_ms(self.tca_unix_s),
             "los": iso_utc_ms(self.los_unix_s),
@@ -185,35 +186,29 @@ class PassTable:
         text = self.text_columns()
         for name in ("satellite", "station", "antenna"):
             text[name] = _csv_quote(text[name])
-        header = ",".join(COLUMNS) + "\n"
-        if len(self) == 0:
-            return header
-        rows = _concatenate(
-            [text[c] if i == 0 else np.strings.add(",", text[c]) for i, c in enumerate(COLUMNS)]
-        )
-        return header + "\n".join(rows.tolist()) + "\n"
+        rows = map(",".join, zip(*(text[c] for c in COLUMNS), strict=True))
+        return "".join(line + "\n" for line in [",".join(COLUMNS), *rows])
 
     def to_json(self) -> str:
         """The table as a JSON array of objects keyed by :data:`COLUMNS`."""
-        text = self.text_columns()
-        quoted = {"satellite", "station", "antenna", "aos", "tca", "los"}
-        pieces = []
-        for i, name in enumerate(COLUMNS):
-            column = text[name]
-            if name in quoted:
-                column = _json_quote(column)
-            prefix = ("{" if i == 0 else ", ") + json.dumps(name) + ": "
-            pieces.append(np.strings.add(prefix, column))
         if len(self) == 0:
             return "[]"
-        rows = _concatenate(pieces)
-        return "[\n" + ",\n".join(np.strings.add(rows, "}").tolist()) + "\n]"
+        text = self.text_columns()
+        quoted = {"satellite", "station", "antenna", "aos", "tca", "los"}
+        pieces: list[list[str]] = []
+        for i, name in enumerate(COLUMNS):
+            column = _json_quote(text[name]) if name in quoted else text[name]
+            key = ("{" if i == 0 else ", ") + json.dumps(name) + ": "
+            pieces += [[key] * len(self), column]
+        pieces.append(["}"] * len(self))
+        rows = map("".join, zip(*pieces, strict=True))
+        return "[\n" + ",\n".join(rows) + "\n]"
 
 
-def iso_utc_ms(unix_s: FloatArray) -> npt.NDArray[np.str_]:
+def iso_utc_ms(unix_s: FloatArray) -> list[str]:
     """POSIX seconds as ISO-8601 UTC strings with milliseconds and ``Z``."""
     milliseconds = np.round(np.asarray(unix_s) * 1000.0).astype("datetime64[ms]")
-    return np.strings.add(np.datetime_as_string(milliseconds, unit="ms"), "Z")
+    return [text + "Z" for text in np.datetime_as_string(milliseconds, unit="ms").tolist()]
 
 
 def unix_seconds(moment: datetime) -> float:
@@ -225,34 +220,23 @@ def _to_datetime(unix_s: float) -> datetime:
     return datetime.fromtimestamp(round(float(unix_s), 6), tz=UTC)
 
 
-def _decimal(values: FloatArray, places: int = 3) -> npt.NDArray[np.str_]:
-    rounded = np.round(np.asarray(values, dtype=np.float64), places) + 0.0  # no "-0.0"
-    return rounded.astype(np.str_)
+def _decimal(values: FloatArray) -> list[str]:
+    return [f"{value:.3f}" for value in (np.asarray(values, dtype=np.float64) + 0.0).tolist()]
 
 
-def _boolean(values: BoolArray) -> npt.NDArray[np.str_]:
-    return np.where(values, "true", "false").astype(np.str_)
+def _boolean(values: BoolArray) -> list[str]:
+    return ["true" if value else "false" for value in values.tolist()]
 
 
-def _csv_quote(values: npt.NDArray[np.str_]) -> npt.NDArray[np.str_]:
-    needs = (
-        (np.strings.find(values, ",") >= 0)
-        | (np.strings.find(values, '"') >= 0)
-        | (np.strings.find(values, "\n") >= 0)
-    )
-    if not needs.any():
+def _csv_quote(values: list[str]) -> list[str]:
+    unique = set(values)
+    needs = {v for v in unique if any(c in v for c in ',"\n\r')}
+    if not needs:
         return values
-    escaped = np.strings.add(np.strings.add('"', np.strings.replace(values, '"', '""')), '"')
-    return np.where(needs, escaped, values)
+    escaped = {v: '"' + v.replace('"', '""') + '"' for v in needs}
+    return [escaped.get(v, v) for v in values]
 
 
-def _json_quote(values: npt.NDArray[np.str_]) -> npt.NDArray[np.str_]:
-    unique, inverse = np.unique(values, return_inverse=True)
-    return np.array([json.dumps(str(v)) for v in unique], dtype=np.str_)[inverse]
-
-
-def _concatenate(columns: Sequence[npt.NDArray[np.str_]]) -> npt.NDArray[np.str_]:
-    out = columns[0]
-    for column in columns[1:]:
-        out = np.strings.add(out, column)
-    return out
+def _json_quote(values: list[str]) -> list[str]:
+    cache: dict[str, str] = {}
+    return [cache.get(v) or cache.setdefault(v, json.dumps(v)) for v in values]

@@ -158,12 +158,16 @@ def read_stations_file(path: str | os.PathLike[str]) -> list[GroundStation]:
 
     The format comes from the extension (detected from the content for any
     other extension). Returns the stations as :func:`parse_stations` does and
-    raises :class:`InvalidInput` likewise, with the path as source; a missing
-    file raises ``FileNotFoundError``.
+    raises :class:`InvalidInput` likewise, with the path as source, also for a
+    missing or unreadable file.
     """
     path = Path(path)
     try:
         text = path.read_bytes().decode("utf-8")
+    except OSError as error:
+        raise InvalidInput(
+            "file", path.name, f"a readable file ({error.strerror})", source=str(path)
+        ) from None
     except UnicodeDecodeError as error:
         raise InvalidInput(
             "encoding", error.object[error.start : error.end], "UTF-8 text", source=str(path)

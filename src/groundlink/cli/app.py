@@ -1,0 +1,60 @@
+"""The ``groundlink`` command: a Typer application, noun-verb style.
+
+Commands::
+
+    groundlink passes ...            predict passes (table, CSV or JSON)
+    groundlink elements check FILE   bad records, warnings, SGP4 failures
+    groundlink elements convert FILE --to FORMAT
+    groundlink stations list         the stations of a file or the demo network
+    groundlink doctor                versions, SGP4 core, services
+    groundlink up                    start on embedded defaults (for now: the demo)
+
+Exit codes: 0 success, 1 problems found (``elements check``/``convert``),
+2 bad input (one line ``error: ...`` on stderr). Settings come from options
+or ``GROUNDLINK_*`` environment variables (see docs/cli.md).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from groundlink import __version__
+from groundlink.cli import doctor, elements, passes, stations, up
+
+app = typer.Typer(
+    name="groundlink",
+    help="groundlink: open ground-station-as-a-service. Passes, elements, stations.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("passes")(passes.passes)
+app.add_typer(elements.app)
+app.add_typer(stations.app)
+app.command("doctor")(doctor.doctor)
+app.command("up")(up.up)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"groundlink {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """groundlink: open ground-station-as-a-service. Passes, elements, stations."""
+
+
+def main() -> None:
+    """Entry point of the ``groundlink`` console script."""
+    app()
