@@ -417,3 +417,55 @@ def test_console_script_passes_csv(fleet: Path, stations: Path) -> None:
     assert rows
     assert tuple(rows[0]) == COLUMNS
     assert "passes of 5 satellites over 3 antennas" in done.stderr
+
+
+def test_track_samples_one_pass_from_the_passes_output(fleet: Path, stations: Path) -> None:
+    """``track`` over a pass that ``passes`` found: elevation is at the mask at both ends."""
+    found = run("passes", "--elements", fleet, "--stations", stations, *WINDOW, "-o", "csv")
+    first = next(csv.DictReader(io.StringIO(found.stdout)))
+    hours = (
+        datetime.fromisoformat(first["los"]) - datetime.fromisoformat(first["aos"])
+    ).total_seconds() / 3600
+    result = run(
+        "track",
+        "--elements",
+        fleet,
+        "--stations",
+        stations,
+        "--satellite",
+        first["norad_id"],
+        "--station",
+        first["station"],
+        "--start",
+        first["aos"],
+        "--hours",
+        f"{hours:.9f}",
+        "--step",
+        "10",
+    )
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert rows[0]["time"] == first["aos"]
+    elevations = [float(row["elevation_deg"]) for row in rows]
+    mask = {"Svalbard": 5.0, "Matera": 10.0, "Santiago": 10.0}[first["station"]]
+    if first["aos_clipped"] == "false":
+        assert elevations[0] == pytest.approx(mask, abs=0.01)
+    assert max(elevations) <= float(first["max_elevation_deg"]) + 1e-3
+    assert "samples every 10 s" in result.stderr
+
+
+def test_track_rejects_an_unknown_station(fleet: Path, stations: Path) -> None:
+    result = run(
+        "track",
+        "--elements",
+        fleet,
+        "--stations",
+        stations,
+        "--satellite",
+        "EO-SSO-036",
+        "--station",
+        "Atlantis",
+        *WINDOW,
+    )
+    assert result.exit_code == 2
+    assert "--station: got 'Atlantis'" in result.stderr

@@ -3,6 +3,7 @@
 Commands::
 
     groundlink passes ...            predict passes (table, CSV or JSON)
+    groundlink track ...             look angles, range, range rate along a pass
     groundlink elements check FILE   bad records, warnings, SGP4 failures
     groundlink elements convert FILE --to FORMAT
     groundlink stations list         the stations of a file or the demo network
@@ -21,7 +22,7 @@ from typing import Annotated
 import typer
 
 from groundlink import __version__
-from groundlink.cli import doctor, elements, passes, stations, up
+from groundlink.cli import doctor, elements, passes, stations, track, up
 
 app = typer.Typer(
     name="groundlink",
@@ -31,6 +32,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command("passes")(passes.passes)
+app.command("track")(track.track)
 app.add_typer(elements.app)
 app.add_typer(stations.app)
 app.command("doctor")(doctor.doctor)
