@@ -66,7 +66,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--skyfield-pairs", type=int, default=60)
+    parser.add_argument("--skyfield-pairs", type=int, default=60, help="0 skips Skyfield")
     args = parser.parse_args()
 
     report = read_elements_file(DATA / "population.tle")
@@ -99,6 +99,8 @@ def main() -> None:
         f"JSON: {json_s:.2f} s ({len(json_text) / 1e6:.0f} MB)"
     )
 
+    if args.skyfield_pairs <= 0:
+        return
     per_pair_s = _skyfield_seconds_per_pair(satellites, stations, args.skyfield_pairs)
     skyfield_total_s = per_pair_s * len(satellites) * len(stations)
     print(
