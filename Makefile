@@ -18,8 +18,8 @@ up: $(STAMP)
 
 ## make test: set up and run ruff, mypy and the whole test suite
 test: $(STAMP)
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench docs
+	$(BIN)/ruff format --check src tests bench docs
 	$(BIN)/mypy
 	$(BIN)/pytest -n 2 --dist loadfile
 
