@@ -1,11 +1,11 @@
 """Pass prediction for a whole fleet over a whole network: :func:`find_passes`.
 
 This is the public entry point of the pass engine. It checks its inputs,
-splits the fleet into chunks, runs :func:`groundlink.passes.search.search_chunk`
-on them (on several processes when there is enough work: SGP4 holds the
-GIL), applies azimuth-dependent horizon masks, clips passes to the window,
-adds Sun geometry at TCA, and returns one :class:`~groundlink.passes.table.PassTable`
-sorted by AOS.
+splits the fleet into chunks and, for each (on several processes when there
+is enough work: SGP4 holds the GIL), runs
+:func:`groundlink.passes.search.search_chunk`, applies azimuth-dependent
+horizon masks and adds Sun geometry at TCA; then it joins the chunks into one
+:class:`~groundlink.passes.table.PassTable` sorted by AOS.
 """
 
 from __future__ import annotations
@@ -101,11 +101,11 @@ def find_passes(
     observers = _observer_arrays(antennas, floor)
     grid = _time_grid(start, end, settings, ut1_minus_utc_s)
 
-    raw = RawPasses.empty()
+    chunk = _Chunk((), observers, antennas, grid, floor)
+    found = _FoundPasses(RawPasses.empty(), np.zeros(0, bool), np.zeros(0))
     if satellites and antennas:
-        raw = _concatenate(_run_chunks(satellites, observers, grid, workers, progress))
-    raw = apply_horizon_masks(raw, satellites, antennas, observers, grid, floor)
-    return _assemble(raw, satellites, antennas, observers, grid, start)
+        found = _concatenate(_run_chunks(satellites, chunk, workers, progress))
+    return _assemble(found, satellites, antennas, grid, start)
 
 
 def _check_window(start: datetime, end: datetime) -> None:
@@ -155,87 +155,115 @@ def _time_grid(
     )
 
 
-def _search_elements(
-    elements: Sequence[OrbitalElements], observers: ObserverArrays, grid: TimeGrid
-) -> RawPasses:
-    """Worker body: build the chunk's SGP4 batch and search it."""
-    return search_chunk(SatelliteBatch(elements), observers, grid)
+@dataclass(frozen=True)
+class _Chunk:
+    """One worker's task: some satellites, and everything shared by all tasks."""
+
+    satellites: tuple[OrbitalElements, ...]
+    observers: ObserverArrays
+    antennas: tuple[tuple[GroundStation, Antenna], ...]
+    grid: TimeGrid
+    floor_deg: float
 
 
-def _run_chunks(
-    satellites: Sequence[OrbitalElements],
-    observers: ObserverArrays,
-    grid: TimeGrid,
-    workers: int | None,
-    progress: ProgressCallback | None,
-) -> list[tuple[int, RawPasses]]:
-    """Search every chunk of the fleet; returns (first satellite index, passes) per chunk."""
-    total = len(satellites)
-    chunk = CHUNK_SATELLITES
-    if workers is None:
-        workers = os.cpu_count() or 1
-    starts = list(range(0, total, chunk))
-    if progress:
-        progress(0, total)
-    results: list[tuple[int, RawPasses]] = []
-    if workers <= 1 or len(starts) <= 1 or total * len(observers) < _PARALLEL_MIN_PAIRS:
-        for first in starts:
-            results.append(
-                (first, _search_elements(satellites[first : first + chunk], observers, grid))
-            )
-            if progress:
-                progress(min(first + chunk, total), total)
-        return results
-    context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures: dict[Future[RawPasses], int] = {
-            pool.submit(_search_elements, satellites[first : first + chunk], observers, grid): first
-            for first in starts
-        }
-        done = 0
-        for future in as_completed(futures):
-            first = futures[future]
-            results.append((first, future.result()))
-            done += min(chunk, total - first)
-            if progress:
-                progress(done, total)
-    return results
+@dataclass(frozen=True)
+class _FoundPasses:
+    """A chunk's passes, cut by the horizon masks, with the Sun at TCA."""
+
+    raw: RawPasses
+    sunlit: npt.NDArray[np.bool_]
+    sun_elevation_deg: FloatArray
 
 
-def _concatenate(parts: list[tuple[int, RawPasses]]) -> RawPasses:
-    """Join chunk results, turning chunk-local satellite indices into fleet indices."""
-    shifted = [
-        replace(
-            raw,
-            satellite=raw.satellite + first,
-            errors=[(first + sat, k, code) for sat, k, code in raw.errors],
-        )
-        for first, raw in sorted(parts, key=lambda part: part[0])
-    ]
-    return RawPasses.concatenate(shifted) if shifted else RawPasses.empty()
-
-
-def _assemble(
-    raw: RawPasses,
-    satellites: tuple[OrbitalElements, ...],
-    antennas: tuple[tuple[GroundStation, Antenna], ...],
-    observers: ObserverArrays,
-    grid: TimeGrid,
-    start: datetime,
-) -> PassTable:
-    """Sun geometry at TCA, absolute times, AOS order, and the problem list."""
+def _search(chunk: _Chunk) -> _FoundPasses:
+    """Worker body: search the chunk's satellites, apply the masks, add the Sun at TCA."""
+    grid, observers = chunk.grid, chunk.observers
+    raw = search_chunk(SatelliteBatch(chunk.satellites), observers, grid)
+    raw = apply_horizon_masks(
+        raw, chunk.satellites, chunk.antennas, observers, grid, chunk.floor_deg
+    )
     # The Sun moves slowly: evaluate it on the coarse grid and interpolate to each TCA.
     grid_s = np.arange(grid.n_coarse + 1) * grid.coarse_step_s
     sun_on_grid = sun_position_teme_km(*grid.julian(grid_s))
     sun_teme = np.stack([np.interp(raw.tca_s, grid_s, axis) for axis in sun_on_grid])
     sun_ecef = rotate_teme_to_ecef(sun_teme, grid.gmst_rad(raw.tca_s))
-    sunlit = is_sunlit(raw.tca_position_km, sun_ecef)
     sun_el = sun_elevation_deg(
         sun_ecef,
         np.take(observers.position_km, raw.observer, axis=1),
         np.take(observers.up, raw.observer, axis=1),
     )
+    return _FoundPasses(raw, is_sunlit(raw.tca_position_km, sun_ecef), sun_el)
 
+
+def _run_chunks(
+    satellites: Sequence[OrbitalElements],
+    shared: _Chunk,
+    workers: int | None,
+    progress: ProgressCallback | None,
+) -> list[tuple[int, _FoundPasses]]:
+    """Search every chunk of the fleet; returns (first satellite index, passes) per chunk."""
+    total = len(satellites)
+    size = CHUNK_SATELLITES
+    if workers is None:
+        workers = os.cpu_count() or 1
+    chunks = {
+        first: replace(shared, satellites=tuple(satellites[first : first + size]))
+        for first in range(0, total, size)
+    }
+    if progress:
+        progress(0, total)
+    results: list[tuple[int, _FoundPasses]] = []
+    pairs = total * len(shared.observers)
+    if workers <= 1 or len(chunks) <= 1 or pairs < _PARALLEL_MIN_PAIRS:
+        for first, chunk in chunks.items():
+            results.append((first, _search(chunk)))
+            if progress:
+                progress(min(first + size, total), total)
+        return results
+    context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures: dict[Future[_FoundPasses], int] = {
+            pool.submit(_search, chunk): first for first, chunk in chunks.items()
+        }
+        done = 0
+        for future in as_completed(futures):
+            first = futures[future]
+            results.append((first, future.result()))
+            done += min(size, total - first)
+            if progress:
+                progress(done, total)
+    return results
+
+
+def _concatenate(parts: list[tuple[int, _FoundPasses]]) -> _FoundPasses:
+    """Join chunk results, turning chunk-local satellite indices into fleet indices."""
+    ordered = sorted(parts, key=lambda part: part[0])
+    raw = RawPasses.concatenate(
+        [
+            replace(
+                found.raw,
+                satellite=found.raw.satellite + first,
+                errors=[(first + sat, k, code) for sat, k, code in found.raw.errors],
+            )
+            for first, found in ordered
+        ]
+    )
+    return _FoundPasses(
+        raw,
+        np.concatenate([found.sunlit for _, found in ordered]),
+        np.concatenate([found.sun_elevation_deg for _, found in ordered]),
+    )
+
+
+def _assemble(
+    found: _FoundPasses,
+    satellites: tuple[OrbitalElements, ...],
+    antennas: tuple[tuple[GroundStation, Antenna], ...],
+    grid: TimeGrid,
+    start: datetime,
+) -> PassTable:
+    """Absolute times, AOS order, and the problem list."""
+    raw = found.raw
     t0 = unix_seconds(start)
     order = np.argsort(raw.aos_s, kind="stable")
     problems = tuple(
@@ -255,8 +283,8 @@ def _assemble(
         los_azimuth_deg=raw.los_azimuth_deg[order],
         aos_clipped=raw.aos_clipped[order],
         los_clipped=raw.los_clipped[order],
-        sunlit=sunlit[order],
-        sun_elevation_deg=sun_el[order],
+        sunlit=found.sunlit[order],
+        sun_elevation_deg=found.sun_elevation_deg[order],
         problems=problems,
     )
 
@@ -269,5 +297,6 @@ def _describe_error(satellite: OrbitalElements, grid: TimeGrid, k: int, code: in
     meaning = SGP4_ERRORS.get(code, "unknown error")
     return (
         f"{satellite.name} ({satellite.norad_cat_id}): SGP4 error {code} ({meaning}) "
-        f"from {when} on; no passes after that time"
+        f"at {when} (the first failing {grid.coarse_step_s:g} s grid point); "
+        "no passes from then on"
     )
