@@ -273,3 +273,7 @@ def runs_of_true(values: npt.NDArray[np.bool_]) -> tuple[npt.NDArray[np.int64], 
 def true_runs() -> Callable[[npt.NDArray[np.bool_]], tuple[npt.NDArray[np.int64], ...]]:
     """:func:`runs_of_true`: (rows..., first, last) of the runs of True along the last axis."""
     return runs_of_true
+
+
+# Database fixtures (SQLite and PostgreSQL) for the storage and booking tests.
+pytest_plugins = ["db_fixtures"]

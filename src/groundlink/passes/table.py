@@ -23,9 +23,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -120,12 +120,7 @@ class PassTable:
 
     def select(self, rows: npt.ArrayLike) -> PassTable:
         """A table of the passes at ``rows`` (indices or a boolean mask), in that order."""
-        picked = np.asarray(rows)
-        values: dict[str, Any] = {}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            values[f.name] = value[picked] if isinstance(value, np.ndarray) else value
-        return PassTable(**values)
+        return select_rows(self, rows)
 
     def __iter__(self) -> Iterator[Pass]:
         for i in range(len(self)):
@@ -203,6 +198,24 @@ class PassTable:
         pieces.append(["}"] * len(self))
         rows = map("".join, zip(*pieces, strict=True))
         return "[\n" + ",\n".join(rows) + "\n]"
+
+
+_Table = TypeVar("_Table")
+
+
+def select_rows(table: _Table, rows: npt.ArrayLike) -> _Table:
+    """A copy of a columnar dataclass keeping the rows ``rows`` of every numpy column.
+
+    ``rows`` are indices or a boolean mask; fields that are not numpy arrays
+    (metadata such as the satellites) are kept as they are.
+    """
+    picked = np.asarray(rows)
+    columns = {
+        f.name: getattr(table, f.name)[picked]
+        for f in fields(table)  # type: ignore[arg-type]
+        if isinstance(getattr(table, f.name), np.ndarray)
+    }
+    return replace(table, **columns)  # type: ignore[type-var]
 
 
 def iso_utc_ms(unix_s: FloatArray) -> list[str]:

@@ -1,0 +1,1 @@
+"""Alembic migrations of the groundlink database; run them with ``adapters.db.migrate``."""
