@@ -35,10 +35,11 @@ FloatArray = npt.NDArray[np.float64]
 
 #: Longest window one call accepts.
 MAX_WINDOW = timedelta(days=31)
-#: Satellites per chunk: bounds memory (about 100 MB per chunk) and sets the progress grain.
-CHUNK_SATELLITES = 384
-#: Below this many satellite-antenna pairs a single process is faster than a pool.
-_PARALLEL_MIN_PAIRS = 20_000
+#: Satellite-days per chunk (384 satellites over one day, fewer over longer
+#: windows): bounds memory to about 350 MB per worker and sets the progress grain.
+CHUNK_SATELLITE_DAYS = 384.0
+#: Below this many satellite-antenna-days a single process is faster than a pool.
+_PARALLEL_MIN_PAIR_DAYS = 5_000.0
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -203,9 +204,13 @@ def _run_chunks(
 ) -> list[tuple[int, _FoundPasses]]:
     """Search every chunk of the fleet; returns (first satellite index, passes) per chunk."""
     total = len(satellites)
-    size = CHUNK_SATELLITES
     if workers is None:
         workers = os.cpu_count() or 1
+    days = shared.grid.span_s / 86400.0
+    parallel = workers > 1 and total * len(shared.observers) * days >= _PARALLEL_MIN_PAIR_DAYS
+    size = max(1, min(round(CHUNK_SATELLITE_DAYS / days), total))
+    if parallel:  # at least one chunk per worker
+        size = min(size, math.ceil(total / workers))
     chunks = {
         first: replace(shared, satellites=tuple(satellites[first : first + size]))
         for first in range(0, total, size)
@@ -213,8 +218,7 @@ def _run_chunks(
     if progress:
         progress(0, total)
     results: list[tuple[int, _FoundPasses]] = []
-    pairs = total * len(shared.observers)
-    if workers <= 1 or len(chunks) <= 1 or pairs < _PARALLEL_MIN_PAIRS:
+    if not parallel or len(chunks) <= 1:
         for first, chunk in chunks.items():
             results.append((first, _search(chunk)))
             if progress:

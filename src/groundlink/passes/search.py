@@ -562,9 +562,13 @@ def _refine_root(
     low, high, f_low, f_high = low.copy(), high.copy(), f_low.copy(), f_high.copy()
     kept_low = np.zeros(t.size, bool)
     kept_high = np.zeros(t.size, bool)
+    # Rows that converged stay frozen even while still in ``index`` (it is
+    # compacted only when that pays), so that each row's result never depends
+    # on the other rows, nor on how the fleet was split into chunks.
+    alive = np.ones(t.size, bool)
     for _ in range(_NEWTON_ITERATIONS):
         here, velocity = rows.state(t[index])
-        position[:, index] = here
+        position[:, index[alive]] = here[:, alive]
         f, rate = rows.margin_of(here, velocity)
         same_as_low = (f < 0) == (f_low < 0)
         f_high = np.where(same_as_low & kept_high, 0.5 * f_high, f_high)
@@ -580,17 +584,17 @@ def _refine_root(
         falsi = np.where(np.isfinite(falsi), falsi, 0.5 * (low + high))
         inside = np.isfinite(newton) & (newton > low) & (newton < high)
         step = np.where(inside, newton, np.clip(falsi, low, high)) - t[index]
-        t[index] += step
-        going = (np.abs(step) >= _ROOT_STEP_S) | ~inside
-        going &= high - low >= _ROOT_TOLERANCE_S
-        if not going.any():
+        t[index] += np.where(alive, step, 0.0)
+        alive &= ((np.abs(step) >= _ROOT_STEP_S) | ~inside) & (high - low >= _ROOT_TOLERANCE_S)
+        if not alive.any():
             return t, position
-        if going.mean() < 0.5:  # compact only when it pays
-            keep = np.flatnonzero(going)
-            index, rows = index[keep], rows.take(keep)
+        if alive.mean() < 0.5:  # compact only when it pays
+            keep = np.flatnonzero(alive)
+            index, rows, alive = index[keep], rows.take(keep), alive[keep]
             low, high, f_low, f_high = low[keep], high[keep], f_low[keep], f_high[keep]
             kept_low, kept_high = kept_low[keep], kept_high[keep]
-    position[:, index], _ = rows.state(t[index])
+    here, _ = rows.state(t[index])
+    position[:, index[alive]] = here[:, alive]
     return t, position
 
 
@@ -617,11 +621,12 @@ def _refine_peak(
     low, high, curvature = low.copy(), high.copy(), curvature.copy()
     previous_t = np.full(t.size, np.nan)
     previous_rate = np.full(t.size, np.nan)
+    alive = np.ones(t.size, bool)  # converged rows stay frozen (see _refine_root)
     for _ in range(_NEWTON_ITERATIONS):
         here, velocity = rows.state(t[index])
-        position[:, index] = here
         f, rate = rows.margin_of(here, velocity)
-        margin[index] = f
+        position[:, index[alive]] = here[:, alive]
+        margin[index[alive]] = f[alive]
         rising = rate > 0
         low = np.where(rising, t[index], low)
         high = np.where(rising, high, t[index])
@@ -632,13 +637,14 @@ def _refine_peak(
         inside = np.isfinite(newton) & (newton > low) & (newton < high)
         step = np.where(inside, newton, 0.5 * (low + high)) - t[index]
         previous_t, previous_rate = t[index], rate
-        going = np.abs(step) >= _PEAK_STEP_S
-        t[index] += np.where(going, step, 0.0)  # keep t where position and margin were taken
-        if not going.any():
+        alive &= np.abs(step) >= _PEAK_STEP_S
+        t[index] += np.where(alive, step, 0.0)  # keep t where position and margin were taken
+        if not alive.any():
             return t, margin, position
-        if going.mean() < 0.5:
-            keep = np.flatnonzero(going)
-            index, rows, low, high = index[keep], rows.take(keep), low[keep], high[keep]
+        if alive.mean() < 0.5:
+            keep = np.flatnonzero(alive)
+            index, rows, alive = index[keep], rows.take(keep), alive[keep]
+            low, high = low[keep], high[keep]
             curvature, previous_t, previous_rate = (
                 curvature[keep],
                 previous_t[keep],
@@ -647,8 +653,9 @@ def _refine_peak(
     # Out of iterations (a maximum near the zenith converges slowly): take
     # position and margin where the search stopped.
     here, velocity = rows.state(t[index])
-    position[:, index] = here
-    margin[index], _ = rows.margin_of(here, velocity)
+    f, _ = rows.margin_of(here, velocity)
+    position[:, index[alive]] = here[:, alive]
+    margin[index[alive]] = f[alive]
     return t, margin, position
 
 
