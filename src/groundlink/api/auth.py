@@ -1,0 +1,180 @@
+"""API keys: ``Authorization: Bearer gl_<prefix>_<secret>``, stored as SHA-256, scoped.
+
+A key is ``gl_`` + a 12-hex-digit public prefix + ``_`` + a 43-character
+random secret (32 bytes, base64url). The row is found by its prefix; the
+SHA-256 of the whole key is compared in constant time. A revoked key is
+refused from the instant ``revoked_at`` is written: every request reads the
+row again (nothing is cached).
+
+Scopes: ``read`` (see), ``book`` (create, change, delete the tenant's
+objects), ``admin`` (manage the shared network of ground stations).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from groundlink.adapters.db.models import ApiKey, Tenant
+from groundlink.api.errors import ApiError
+from groundlink.errors import InvalidInput
+
+#: Every scope a key may hold.
+SCOPES: tuple[str, ...] = ("read", "book", "admin")
+_KEY_PREFIX = "gl"
+
+
+def _hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _check_scopes(scopes: Iterable[str]) -> list[str]:
+    chosen = list(dict.fromkeys(scopes))
+    for scope in chosen:
+        if scope not in SCOPES:
+            raise InvalidInput("scopes", scope, f"one of {', '.join(SCOPES)}")
+    if not chosen:
+        raise InvalidInput("scopes", "[]", f"at least one of {', '.join(SCOPES)}")
+    return chosen
+
+
+def issue_key(
+    session: Session, tenant_id: str, name: str, scopes: Iterable[str], now: datetime
+) -> tuple[ApiKey, str]:
+    """Add a new key for ``tenant_id`` to ``session`` (not committed); return it and its text."""
+    prefix = secrets.token_hex(6)
+    plaintext = f"{_KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
+    row = ApiKey(
+        tenant_id=tenant_id,
+        name=name,
+        prefix=prefix,
+        secret_sha256=_hash(plaintext),
+        scopes=_check_scopes(scopes),
+        created_at=now,
+        revoked_at=None,
+    )
+    session.add(row)
+    session.flush()
+    return row, plaintext
+
+
+def create_tenant_with_key(
+    session: Session,
+    name: str,
+    scopes: Iterable[str] = ("read", "book"),
+    *,
+    now: datetime | None = None,
+) -> tuple[str, str]:
+    """Create tenant ``name`` with one API key; return ``(tenant_id, plaintext_key)``.
+
+    The plaintext is returned once and never stored. ``session`` must not be
+    in a transaction: this commits its own.
+    """
+    moment = now or datetime.now(UTC)
+    with session.begin():
+        tenant = Tenant(name=name, created_at=moment)
+        session.add(tenant)
+        session.flush()
+        _row, plaintext = issue_key(session, tenant.id, "bootstrap", scopes, moment)
+        return tenant.id, plaintext
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: the tenant, the key and its scopes."""
+
+    tenant_id: str
+    key_id: str
+    scopes: frozenset[str]
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """A session for one request (no transaction open), closed afterwards."""
+    sessions: sessionmaker[Session] = request.app.state.sessions
+    session = sessions()
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+def get_now(request: Request) -> datetime:
+    """The app's clock, read once for this request."""
+    now: datetime = request.app.state.clock()
+    return now
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+NowDep = Annotated[datetime, Depends(get_now)]
+
+_bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer gl_<prefix>_<secret>`")
+
+
+def _unauthorized(message: str) -> ApiError:
+    return ApiError(401, "unauthorized", message)
+
+
+def authenticate(
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """The caller of this request, from its bearer key; 401 if there is none that works."""
+    if credentials is None:
+        raise _unauthorized("send an API key: Authorization: Bearer gl_<prefix>_<secret>")
+    key = credentials.credentials
+    parts = key.split("_", 2)
+    if len(parts) != 3 or parts[0] != _KEY_PREFIX or not parts[1] or not parts[2]:
+        raise _unauthorized("malformed API key: expected gl_<prefix>_<secret>")
+    with session.begin():
+        row = session.scalars(select(ApiKey).where(ApiKey.prefix == parts[1])).one_or_none()
+    if row is None or not hmac.compare_digest(row.secret_sha256, _hash(key)):
+        raise _unauthorized("unknown API key")
+    if row.revoked_at is not None:
+        raise _unauthorized("this API key has been revoked")
+    return Principal(row.tenant_id, row.id, frozenset(row.scopes))
+
+
+def require(scope: str) -> Callable[..., Principal]:
+    """A dependency: the caller, who must hold ``scope`` (403 otherwise)."""
+
+    def dependency(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
+        if scope not in principal.scopes:
+            raise ApiError(
+                403,
+                "forbidden",
+                f"this API key lacks the {scope!r} scope",
+                required_scope=scope,
+            )
+        return principal
+
+    return dependency
+
+
+Reader = Annotated[Principal, Depends(require("read"))]
+Booker = Annotated[Principal, Depends(require("book"))]
+Admin = Annotated[Principal, Depends(require("admin"))]
+
+__all__ = [
+    "SCOPES",
+    "Admin",
+    "Booker",
+    "NowDep",
+    "Principal",
+    "Reader",
+    "SessionDep",
+    "authenticate",
+    "create_tenant_with_key",
+    "get_session",
+    "issue_key",
+    "require",
+]

@@ -1,0 +1,120 @@
+"""``/v1/contacts``: reserve, describe, list and cancel contacts, through the booking service.
+
+Double booking is refused by :mod:`groundlink.services.booking` (and the
+database): a conflict is a 409 ``contact_conflict`` naming the contact in the
+way (when the caller owns it) and both time ranges.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, status
+from sqlalchemy.exc import IntegrityError
+
+from groundlink.adapters.db import write_transaction
+from groundlink.adapters.db.models import Contact
+from groundlink.api.auth import Booker, NowDep, Reader, SessionDep
+from groundlink.api.idempotency import IdempotencyHeader, fingerprint, remember, replayed
+from groundlink.api.schemas import ContactCreate, ContactOut, ContactPageOut, UTCTime
+from groundlink.contacts.states import ContactStatus
+from groundlink.services import booking
+
+router = APIRouter(prefix="/contacts", tags=["contacts"])
+
+
+def contact_out(row: Contact) -> ContactOut:
+    """A stored contact as the API shows it."""
+    return ContactOut(
+        id=row.id,
+        spacecraft_id=row.spacecraft_id,
+        antenna_id=row.antenna_id,
+        mission_profile_id=row.mission_profile_id,
+        status=ContactStatus(row.status),
+        aos=row.aos,
+        tca=row.tca,
+        los=row.los,
+        reserved_start=row.reserved_start,
+        reserved_end=row.reserved_end,
+        max_elevation_deg=row.max_elevation_deg,
+        version=row.version,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def reserve_contact(
+    body: ContactCreate,
+    principal: Booker,
+    session: SessionDep,
+    now: NowDep,
+    request: Request,
+    idempotency_key: IdempotencyHeader = None,
+) -> ContactOut:
+    """Reserve a pass of a spacecraft on an antenna; 409 if the antenna or spacecraft is taken.
+
+    With an ``Idempotency-Key``, a retry of a reservation that succeeded
+    returns it (a concurrent duplicate is refused by the booking rule itself).
+    """
+    print_ = fingerprint("POST", request.url.path, body)
+    tenant = principal.tenant_id
+    first = replayed(session, tenant, idempotency_key, print_, ContactOut)
+    if first is not None:
+        return first
+    reservation = booking.ReservationRequest(**body.model_dump())
+    row = booking.reserve_contact(session, tenant, reservation, now, api_key_id=principal.key_id)
+    result = contact_out(row)
+    if idempotency_key is not None:
+        try:
+            with write_transaction(session):
+                remember(session, tenant, idempotency_key, print_, now, result)
+        except IntegrityError:
+            first = replayed(session, tenant, idempotency_key, print_, ContactOut)
+            return result if first is None else first
+    return result
+
+
+@router.get("")
+def list_contacts(
+    principal: Reader,
+    session: SessionDep,
+    status_: Annotated[list[ContactStatus] | None, Query(alias="status")] = None,
+    spacecraft_id: Annotated[str | None, Query(max_length=40)] = None,
+    station_id: Annotated[str | None, Query(max_length=40)] = None,
+    antenna_id: Annotated[str | None, Query(max_length=40)] = None,
+    start: Annotated[UTCTime | None, Query(description="keep passes ending after")] = None,
+    end: Annotated[UTCTime | None, Query(description="keep passes starting before")] = None,
+    max_results: Annotated[int, Query(ge=1, le=booking.MAX_PAGE_SIZE)] = 50,
+    next_token: Annotated[str | None, Query(max_length=1000)] = None,
+) -> ContactPageOut:
+    """The tenant's contacts by AOS, filtered, a page at a time (``next_token``)."""
+    filters = booking.ContactFilters(
+        statuses=frozenset(status_) if status_ else None,
+        spacecraft_id=spacecraft_id,
+        station_id=station_id,
+        antenna_id=antenna_id,
+        window_start=start,
+        window_end=end,
+    )
+    page = booking.list_contacts(session, principal.tenant_id, filters, next_token, max_results)
+    return ContactPageOut(
+        items=[contact_out(row) for row in page.items], next_token=page.next_cursor
+    )
+
+
+@router.get("/{contact_id}")
+def get_contact(contact_id: str, principal: Reader, session: SessionDep) -> ContactOut:
+    """One contact of the tenant."""
+    return contact_out(booking.get_contact(session, principal.tenant_id, contact_id))
+
+
+@router.delete("/{contact_id}")
+def cancel_contact(
+    contact_id: str, principal: Booker, session: SessionDep, now: NowDep
+) -> ContactOut:
+    """Cancel a contact that has not begun; returns it, CANCELLED."""
+    row = booking.cancel_contact(
+        session, principal.tenant_id, contact_id, now, api_key_id=principal.key_id
+    )
+    return contact_out(row)
