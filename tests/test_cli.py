@@ -370,23 +370,6 @@ def test_doctor_reports_versions_sgp4_core_and_services(monkeypatch: pytest.Monk
     assert "nats         127.0.0.1:4222 " in result.stdout
 
 
-def test_up_writes_the_demo_passes(tmp_path: Path) -> None:
-    data = tmp_path / "data"
-    result = run("up", "--hours", "1", "--data-dir", data)
-    assert result.exit_code == 0, result.output
-    assert "passes of 12 satellites over 30 antennas" in result.stdout
-    assert "arrives with the platform issue" in result.stdout
-    csv_text = (data / "passes.csv").read_text(encoding="utf-8")
-    assert csv_text.startswith(",".join(COLUMNS) + "\n")
-    assert len(csv_text.splitlines()) > 1
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError:
-        assert not (data / "passes.png").exists()
-    else:
-        assert (data / "passes.png").read_bytes().startswith(b"\x89PNG")
-
-
 def test_version() -> None:
     result = run("--version")
     assert result.exit_code == 0

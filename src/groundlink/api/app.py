@@ -16,7 +16,15 @@ from fastapi import FastAPI
 
 from groundlink.adapters.db import create_engine_from_url, session_factory, upgrade
 from groundlink.api.errors import ERROR_RESPONSES, install_error_handlers
-from groundlink.api.routes import contacts, ground_stations, keys, spacecraft
+from groundlink.api.limits import install_limits
+from groundlink.api.routes import (
+    available,
+    contacts,
+    ground_stations,
+    keys,
+    mission_profiles,
+    spacecraft,
+)
 
 #: The prefix of every route of this version of the API.
 API_PREFIX = "/v1"
@@ -66,7 +74,9 @@ def create_app(
     app.state.sessions = session_factory(engine)
     app.state.clock = clock
     install_error_handlers(app)
-    for module in (keys, spacecraft, ground_stations, contacts):
+    install_limits(app)
+    # available before contacts: /contacts/available must not match /contacts/{contact_id}.
+    for module in (keys, spacecraft, ground_stations, mission_profiles, available, contacts):
         app.include_router(module.router, prefix=API_PREFIX)
     return app
 

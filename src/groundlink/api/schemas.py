@@ -193,17 +193,25 @@ PrePost = Annotated[int, Field(ge=0, le=21_600)]
 
 
 class ContactCreate(Model):
-    """A contact to reserve: a pass of a spacecraft on an antenna, by its times."""
+    """A contact to reserve: a pass of a spacecraft on an antenna, by its times.
+
+    Either ``antenna_id``, ``aos`` and ``los`` (and optionally ``tca`` and
+    ``max_elevation_deg``), or ``available_contact_id`` from
+    ``GET /v1/contacts/available`` alone, which gives them.
+    """
 
     spacecraft_id: Annotated[str, Field(min_length=1, max_length=40)]
-    antenna_id: Annotated[str, Field(min_length=1, max_length=40)]
-    aos: UTCTime
-    los: UTCTime
+    antenna_id: Annotated[str | None, Field(min_length=1, max_length=40)] = None
+    aos: UTCTime | None = None
+    los: UTCTime | None = None
     tca: UTCTime | None = None
     max_elevation_deg: Annotated[Finite | None, Field(ge=0, le=90)] = None
     mission_profile_id: Annotated[str | None, Field(min_length=1, max_length=40)] = None
     prepass_s: PrePost | None = None
     postpass_s: PrePost | None = None
+    available_contact_id: Annotated[
+        str | None, Field(min_length=1, max_length=300, pattern=r"^[^\x00-\x1f]*$")
+    ] = None
 
 
 class ContactOut(Model):
@@ -228,3 +236,112 @@ class ContactPageOut(Model):
 
     items: list[ContactOut]
     next_token: str | None
+
+
+# --- mission profiles ----------------------------------------------------------------------------
+
+PlainText = Annotated[str, Field(min_length=1, max_length=2000, pattern=r"^[^\x00-\x1f]*$")]
+
+
+class TrackingConfig(Model):
+    """How the antenna tracks: ``autotrack`` as AWS (REQUIRED, PREFERRED or REMOVED)."""
+
+    autotrack: Literal["REQUIRED", "PREFERRED", "REMOVED"] = "PREFERRED"
+
+
+class ProfileLink(Model):
+    """A link the contact uses; ``band_name`` (e.g. ``"X"``) requires an antenna band so named."""
+
+    direction: Literal["uplink", "downlink"] = "downlink"
+    band_name: Annotated[str | None, Field(min_length=1, max_length=40)] = None
+
+
+class DataflowEndpoint(Model):
+    """Where the contact's data goes: a name and, optionally, a URL."""
+
+    name: Name
+    url: PlainText | None = None
+
+
+MinElevation = Annotated[Finite, Field(ge=0, le=90)]
+MinViable = Annotated[Finite, Field(ge=0, le=86_400)]
+
+
+class MissionProfileCreate(Model):
+    """A mission profile: what a contact must satisfy and how the antenna is held around it."""
+
+    name: Name
+    min_elevation_deg: MinElevation = 0.0
+    min_viable_contact_duration_s: MinViable = 60.0
+    prepass_s: PrePost = 120
+    postpass_s: PrePost = 60
+    tracking_config: TrackingConfig = TrackingConfig()
+    links: Annotated[list[ProfileLink], Field(max_length=16)] = []
+    dataflow_endpoint: DataflowEndpoint | None = None
+
+
+class MissionProfileUpdate(Model):
+    """Fields to change; those left out keep their value."""
+
+    name: Name | None = None
+    min_elevation_deg: MinElevation | None = None
+    min_viable_contact_duration_s: MinViable | None = None
+    prepass_s: PrePost | None = None
+    postpass_s: PrePost | None = None
+    tracking_config: TrackingConfig | None = None
+    links: Annotated[list[ProfileLink] | None, Field(max_length=16)] = None
+    dataflow_endpoint: DataflowEndpoint | None = None
+
+
+class MissionProfileOut(Model):
+    id: str
+    name: str
+    min_elevation_deg: float
+    min_viable_contact_duration_s: float
+    prepass_s: int
+    postpass_s: int
+    tracking_config: TrackingConfig
+    links: list[ProfileLink]
+    dataflow_endpoint: DataflowEndpoint | None
+    created_at: UTCTime
+    updated_at: UTCTime
+
+
+# --- available contacts --------------------------------------------------------------------------
+
+
+class AvailableContactOut(Model):
+    """A contact the network can offer: reserve it with its times (or its id, where supported)."""
+
+    available_contact_id: str
+    spacecraft_id: str
+    station_id: str
+    station_name: str
+    antenna_id: str
+    antenna_name: str
+    aos: UTCTime
+    tca: UTCTime
+    los: UTCTime
+    max_elevation_deg: float
+    aos_azimuth_deg: float
+    tca_azimuth_deg: float
+    los_azimuth_deg: float
+    reserved_start: UTCTime
+    reserved_end: UTCTime
+    volume_bytes: float
+    trimmed: bool
+
+
+class SkippedSpacecraft(Model):
+    """A spacecraft left out of a listing, and why."""
+
+    spacecraft_id: str
+    reason: str
+
+
+class AvailableContactPageOut(Model):
+    """One page of available contacts; ``next_token`` is ``null`` on the last page."""
+
+    items: list[AvailableContactOut]
+    next_token: str | None
+    skipped: list[SkippedSpacecraft]

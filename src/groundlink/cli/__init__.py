@@ -8,5 +8,5 @@ One module per command group, plus the pieces they share:
   :mod:`~groundlink.cli.up`: the commands;
 * :mod:`~groundlink.cli.edge`: where bad input becomes ``error: ...`` and exit code 2;
 * :mod:`~groundlink.cli.prediction`: a pass prediction with a progress bar, its
-  table and its summary (shared by ``passes`` and ``up``);
+  table and its summary (used by ``passes``);
 *"""

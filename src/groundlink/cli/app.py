@@ -8,7 +8,11 @@ Commands::
     groundlink elements convert FILE --to FORMAT
     groundlink stations list         the stations of a file or the demo network
     groundlink doctor                versions, SGP4 core, services
-    groundlink up                    start on embedded defaults (for now: the demo)
+    groundlink up                    serve the API with a demo network, tenant and fleet
+    groundlink spacecraft ...        add|list|show|delete, ephemeris add (over the API)
+    groundlink contacts ...          available|book|list|show|cancel (over the API)
+    groundlink keys ...              create|list|revoke (over the API)
+    groundlink ground-stations list  the network's stations (over the API)
 
 Exit codes: 0 success, 1 problems found (``elements check``/``convert``),
 2 bad input (one line ``error: ...`` on stderr). Settings come from options
@@ -22,7 +26,7 @@ from typing import Annotated
 import typer
 
 from groundlink import __version__
-from groundlink.cli import doctor, elements, passes, stations, track, up
+from groundlink.cli import doctor, elements, passes, resources, stations, track, up
 
 app = typer.Typer(
     name="groundlink",
@@ -37,6 +41,10 @@ app.add_typer(elements.app)
 app.add_typer(stations.app)
 app.command("doctor")(doctor.doctor)
 app.command("up")(up.up)
+app.add_typer(resources.spacecraft_app)
+app.add_typer(resources.contacts_app)
+app.add_typer(resources.keys_app)
+app.add_typer(resources.ground_stations_app)
 
 
 def _print_version(value: bool) -> None:

@@ -7,17 +7,21 @@ way (when the caller owns it) and both time ranges.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, status
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from groundlink.adapters.db import write_transaction
 from groundlink.adapters.db.models import Contact
 from groundlink.api.auth import Booker, NowDep, Reader, SessionDep
 from groundlink.api.idempotency import IdempotencyHeader, fingerprint, remember, replayed
+from groundlink.api.routes import available
 from groundlink.api.schemas import ContactCreate, ContactOut, ContactPageOut, UTCTime
 from groundlink.contacts.states import ContactStatus
+from groundlink.errors import InvalidInput
 from groundlink.services import booking
 
 router = APIRouter(prefix="/contacts", tags=["contacts"])
@@ -54,6 +58,9 @@ def reserve_contact(
 ) -> ContactOut:
     """Reserve a pass of a spacecraft on an antenna; 409 if the antenna or spacecraft is taken.
 
+    The pass is given by ``antenna_id``, ``aos`` and ``los``, or by an
+    ``available_contact_id`` from ``GET /v1/contacts/available``.
+
     With an ``Idempotency-Key``, a retry of a reservation that succeeded
     returns it (a concurrent duplicate is refused by the booking rule itself).
     """
@@ -62,7 +69,7 @@ def reserve_contact(
     first = replayed(session, tenant, idempotency_key, print_, ContactOut)
     if first is not None:
         return first
-    reservation = booking.ReservationRequest(**body.model_dump())
+    reservation = _reservation(body, principal.tenant_id, session, now)
     row = booking.reserve_contact(session, tenant, reservation, now, api_key_id=principal.key_id)
     result = contact_out(row)
     if idempotency_key is not None:
@@ -73,6 +80,52 @@ def reserve_contact(
             first = replayed(session, tenant, idempotency_key, print_, ContactOut)
             return result if first is None else first
     return result
+
+
+def _reservation(
+    body: ContactCreate, tenant_id: str, session: Session, now: datetime
+) -> booking.ReservationRequest:
+    """The reservation ``body`` asks for: by its times, or by an available contact's id."""
+    given: dict[str, object] = {"antenna_id": body.antenna_id, "aos": body.aos, "los": body.los}
+    if body.available_contact_id is None:
+        for name, value in given.items():
+            if value is None:
+                raise InvalidInput(name, None, "a value (or available_contact_id instead)")
+        assert body.antenna_id is not None and body.aos is not None and body.los is not None
+        antenna_id, aos, los = body.antenna_id, body.aos, body.los
+        tca, max_elevation_deg = body.tca, body.max_elevation_deg
+        prepass_s, postpass_s = body.prepass_s, body.postpass_s
+    else:
+        given |= {"tca": body.tca, "max_elevation_deg": body.max_elevation_deg}
+        for name, value in given.items():
+            if value is not None:
+                raise InvalidInput(
+                    name, str(value), "no value: available_contact_id gives the antenna and times"
+                )
+        offer = available.resolve_available_contact(
+            session,
+            tenant_id,
+            body.available_contact_id,
+            body.spacecraft_id,
+            body.mission_profile_id,
+            now,
+        )
+        antenna_id, aos, los = offer.antenna_id, offer.aos, offer.los
+        tca, max_elevation_deg = offer.tca, offer.max_elevation_deg
+        # Hold the antenna over the span the listing showed (its profile's pre/post-pass).
+        prepass_s = round((offer.aos - offer.reserved_start).total_seconds())
+        postpass_s = round((offer.reserved_end - offer.los).total_seconds())
+    return booking.ReservationRequest(
+        spacecraft_id=body.spacecraft_id,
+        antenna_id=antenna_id,
+        aos=aos,
+        los=los,
+        tca=tca,
+        max_elevation_deg=max_elevation_deg,
+        mission_profile_id=body.mission_profile_id,
+        prepass_s=prepass_s if body.prepass_s is None else body.prepass_s,
+        postpass_s=postpass_s if body.postpass_s is None else body.postpass_s,
+    )
 
 
 @router.get("")

@@ -1,0 +1,611 @@
+"""The API's resources on the command line: spacecraft, contacts, keys, ground stations.
+
+Every command here talks to a running API over HTTP through
+:class:`groundlink.client.GroundlinkClient`::
+
+    groundlink spacecraft add|list|show|delete
+    groundlink spacecraft ephemeris add SPACECRAFT FILE
+    groundlink contacts available|book|list|show|cancel
+    groundlink keys create|list|revoke
+    groundlink ground-stations list
+
+Each takes ``--api-url`` (``GROUNDLINK_API_URL``, default
+``http://127.0.0.1:8000``), ``--api-key`` (``GROUNDLINK_API_KEY``) and
+``--output table|json`` (a Rich table by default; JSON is the API's own
+objects). An API error (401, 403, 404, 409, 422) or an unreachable server is
+one line ``error: ...`` on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from pydantic import BaseModel
+from rich import box
+from rich.table import Table
+
+from groundlink.cli.edge import count, fail, rejects_bad_input, say, stdout_console
+from groundlink.client import DEFAULT_API_URL, GroundlinkClient
+from groundlink.contacts.conflicts import iso_z
+from groundlink.orbits.elements import parse_utc
+
+
+class Output(StrEnum):
+    """What ``--output`` writes."""
+
+    table = "table"
+    json = "json"
+
+
+ApiUrl = Annotated[
+    str,
+    typer.Option("--api-url", envvar="GROUNDLINK_API_URL", help="The groundlink API."),
+]
+ApiKey = Annotated[
+    str | None,
+    typer.Option(
+        "--api-key",
+        envvar="GROUNDLINK_API_KEY",
+        help="API key (GROUNDLINK_API_KEY).",
+        show_default=False,
+    ),
+]
+OutputOption = Annotated[Output, typer.Option("--output", "-o", help="table or json.")]
+
+
+def make_client(api_url: str, api_key: str | None) -> GroundlinkClient:
+    """The client the commands use (tests replace this function to reach an in-process app)."""
+    return GroundlinkClient(api_url, api_key)
+
+
+def _client(api_url: str, api_key: str | None) -> GroundlinkClient:
+    if not api_key:
+        fail("no API key: pass --api-key or set GROUNDLINK_API_KEY (groundlink up prints one)")
+    return make_client(api_url, api_key)
+
+
+def _write_json(value: Any) -> None:
+    if isinstance(value, BaseModel):
+        value = value.model_dump(mode="json")
+    elif isinstance(value, list):
+        value = [v.model_dump(mode="json") if isinstance(v, BaseModel) else v for v in value]
+    sys.stdout.write(json.dumps(value, indent=2) + "\n")
+
+
+def _table(columns: Sequence[str], rows: Iterable[Sequence[object]]) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    for i, column in enumerate(columns):
+        # The id (first column) stays whole, on one line; the rest fold rather than lose text.
+        table.add_column(column, overflow="fold", no_wrap=i == 0)
+    for row in rows:
+        table.add_row(*("" if cell is None else str(cell) for cell in row))
+    return table
+
+
+def _print(table: Table, summary: str | None = None) -> None:
+    console = stdout_console()
+    console.print(table)
+    if summary:
+        say(console, summary)
+
+
+def _time(text: str | None, option: str) -> str | None:
+    return None if text is None else _required_time(text, option)
+
+
+def _required_time(text: str, option: str) -> str:
+    return iso_z(parse_utc(text, field=option))
+
+
+# --- spacecraft ----------------------------------------------------------------------------------
+
+spacecraft_app = typer.Typer(
+    name="spacecraft",
+    help="Your spacecraft and their ephemerides (over the API).",
+    no_args_is_help=True,
+)
+ephemeris_app = typer.Typer(
+    name="ephemeris", help="A spacecraft's ephemerides (TLE or OMM uploads).", no_args_is_help=True
+)
+spacecraft_app.add_typer(ephemeris_app)
+
+_SPACECRAFT_COLUMNS = ("id", "name", "norad id", "max contacts", "rf links", "created (UTC)")
+
+
+def _spacecraft_rows(items: Iterable[Any]) -> Iterator[tuple[object, ...]]:
+    for sat in items:
+        links = ", ".join(
+            f"{link.direction} {link.center_frequency_hz / 1e6:g} MHz" for link in sat.rf_links
+        )
+        yield (
+            sat.id,
+            sat.name,
+            sat.norad_id,
+            sat.max_simultaneous_contacts,
+            links or "none",
+            iso_z(sat.created_at),
+        )
+
+
+@spacecraft_app.command("add")
+@rejects_bad_input
+def spacecraft_add(
+    name: Annotated[str, typer.Argument(help="The spacecraft's name.")],
+    norad_id: Annotated[
+        int | None, typer.Option("--norad-id", help="NORAD catalog number.")
+    ] = None,
+    max_simultaneous_contacts: Annotated[
+        int, typer.Option("--max-simultaneous-contacts", help="Contacts it can hold at once.")
+    ] = 1,
+    api_url: ApiUrl = DEFAULT_API_URL,
+    api_key: ApiKey = None,
+    output: OutputOption = Output.table,
+) -> None:
+    """Register a spacecraft."""
+    with _client(api_url, api_key) as api:
+        sat = api.create_spacecraft(
+            name, norad_id=norad_id, max_simultaneous_contacts=max_simultaneous_contacts
+        )
+    if output is Output.json:
+        _write_json(sat)
+    else:
+        _print(_table(_SPACECRAFT_COLUMNS, _spacecraft_rows([sat])), f"created spacecraft {sat.id}")
+
+
+@spacecraft_app.command("list")
+@rejects_bad_input
+def spacecraft_list(
+    api_url: ApiUrl = DEFAULT_API_URL,
+    api_key: ApiKey = None,
+    output: OutputOption = Output.table,
+) -> None:
+    """List your spacecraft, oldest first."""
+    with _client(api_url, api_key) as api:
+        items = api.list_spacecraft()
+    if output is Output.json:
+        _write_json(items)
+    else:
+        _print(
+            _table(_SPACECRAFT_COLUMNS, _spacecraft_rows(items)),
+            count(len(items), "spacecraft", "spacecraft"),
+        )
+
+
+@spacecraft_app.command("show")
+@rejects_bad_input
+def spacecraft_show(
+    spacecraft_id: Annotated[str, typer.Argument(metavar="SPACECRAFT", help="Spacecraft id.")],
+    api_url: ApiUrl = DEFAULT_API_URL,
+    api_key: ApiKey = None,
+    output: OutputOption = Output.table,
+) -> None:
+    """Show one spacecraft."""
+    with _client(api_url, api_key) as api:
+        sat = api.get_spacecraft(spacecraft_id)
+    if output is Output.json:
+        _write_json(sat)
+    else:
+        _print(_table(_SPACECRAFT_COLUMNS, _spacecraft_rows([sat])))
+
+
+@spacecraft_app.command("delete")
+@rejects_bad_input
+def spacecraft_delete(
+    spacecraft_id: Annotated[str, typer.Argument(metavar="SPACECRAFT", help="Spacecraft id.")],
+    api_url: ApiUrl = DEFAULT_API_URL,
+    api_key: ApiKey = None,
+    output: OutputOption = Output.table,
+) -> None:
+    """Delete a spacecraft without active contacts (exit code 2 otherwise)."""
+    with _client(api_url, api_key) as api:
+        api.delete_spacecraft(spacecraft_id)
+    if output is Output.json:
+        _write_json({"id": spacecraft_id, "deleted": True})
+    else:
+        say(stdout_console(), f"deleted spacecraft {spacecraft_id}")
+
+
+_EPHEMERIS_COLUMNS = (
+    "id",
+    "version",
+    "format",
+    "epoch (UTC)",
+    "priority",
+    "enabled",
+    "expires (UTC)",
+)
+
+
+@ephemeris_app.command("add")
+@rejects_bad_input
+def ephemeris_add(
+    spacecraft_id: Annotated[str, typer.Argument(metavar="SPACECRAFT", help="Spacecraft id.")],
+    file: Annotated[Path, typer.Argument(help="One element set: TLE (2 or 3 lines) or OMM.")],
+    format: Annotated[
+        str | None,
+        typer.Option("--format", help="tle, json, csv, xml or kvn (detected when left out)."),
+    ] = None,
+    priority: Annotated[int, typer.Option("--priority", help="Higher wins.")] = 1,
+    enabled: Annotated[bool, typer.Option("--enabled/--disabled", help="Use it.")] = True,
+    expires_at: Annotated[
+        str | None, typer.Option("--expires-at", help="ISO-8601 time after which it is unused.")
+    ] = None,
+    api_url: ApiUrl = DEFAULT_API_URL,
+    api_key: ApiKey = None,
+    output: OutputOption = Output.table,
+) -> None:
+    """Upload the element set in FILE as the spacecraft's next ephemeris."""
+    text = file.read_text(encoding="utf-8")
+    expires = _time(expires_at, "--expires-at")
+    with _client(api_url, api_key) as api:
+        ephemeris = api.add_ephemeris(
+            spacecraft_id,
+            text,
+            format=format,
+            priority=priority,
+            enabled=enabled,
+            expires_at=expires,
+        )
+    if output is Output.json:
+        _write_json(ephemeris)
+        return
+    row = (
+        ephemeris.id,
+        ephemeris.version,
+        ephemeris.source_format,
+        iso_z(ephemeris.epoch),
+        ephemeris.priority,
+        "yes" if ephemeris.enabled else "no",
+        "" if ephemeris.expires_at is None else iso_z(ephemeris.expires_at),
+    )
+    _print(
+        _table(_EPHEMERIS_COLUMNS, [row]),
+        f"uploaded version {ephemeris.version} for {spacecraft_id}",
+    )
+
+
+# --- ground stations -----------------------------------------------------------------------------
+
+ground_stations_app = typer.Typer(
+    name="ground-stations",
+    help="The shared ground-station network (over the API).",
+    no_args_is_help=True,
+)
+
+
+@ground_stations_app.command("list")
+@rejects_bad_input
+def ground_stations_list(
+    api_url: ApiUrl = DEFAULT_API_URL,
+    api_key: ApiKey = None,
+    output: OutputOption = Output.table,
+) -> None:
+    """List the network's stations and their antennas."""
+    with _client(api_url, api_key) as api:
+        stations = api.list_ground_stations()
+    if output is Output.json:
+        _write_json(stations)
+        return
+    rows = [
+        (
+            station.id,
+            station.name,
+            f"{station.latitude_deg:.3f}",
+            f"{station.longitude_deg:.3f}",
+            f"{station.altitude_m:.0f}",
+            ", ".join(f"{a.name} ({a.id})" for a in station.antennas) or "none",
+        )
+        for station in stations
+    ]
+    columns = ("id", "name", "lat (deg)", "lon (deg)", "alt (m)", "antennas")
+    antennas = sum(len(station.antennas) for station in stations)
+    _print(
+        _table(columns, rows), f"{count(len(stations), 'station')}, {count(antennas, 'antenna')}"
+    )
+
+
+# --- contacts ------------------------------------------------------------------------------------
+
+contacts_app = typer.Typer(
+    name="contacts",
+    help="Available contacts and your bookings (over the API).",
+    no_args_is_help=True,
+)
+
+_CONTACT_COLUMNS = (
+    "id",
+    "status",
+    "spacecraft",
+    "antenna",
+    "AOS (UTC)",
+    "LOS (UTC)",
+    "max el (deg)",
+)
+
+
+def _contact_rows(items: Iterable[Any]) -> Iterator[tuple[object, ...]]:
+    for contact in items:
+        yield (
+            contact.id,
+            contact.status.value,
+            contact.spacecraft_id,
+            contact.antenna_id,
+            iso_z(contact.aos),
+            iso_z(contact.los),
+            "" if contact.max_elevation_deg is None else f"{contact.max_elevation_deg:.1f}",
+        )
+
+
+_AVAILABLE_PREFERRED = (
+    "spacecraft_id",
+    "station_name",
+    "antenna_name",
+    "antenna_id",
+    "aos",
+    "tca",
+    "los",
+    "max_elevation_deg",
+    "volume_bytes",
+)
+
+
+@contacts_app.command("available")
+@rejects_bad_input
+def contacts_available(
+    start: Annotated[str, typer.Option("--start", help="Window start, ISO-8601 (UTC).")],
+    end: Annotated[str, typer.Option("--end", help="Window end, ISO-8601 (UTC); ≤ 7 days on.")],
+    spacecraft_id: Annotated[
+        list[str] | None, typer.Option("--spacecraft-id", help="Only this spacecraft; repeat.")
+    ] = None,
+    mission_profile_id: Annotated[
+        str | None, typer.Option("--mission-profile-id", help="Mission profile to apply.")
+    ] = None,
+    station_id: Annotated[
+        list[str] | None, typer.Option("--station-id", help="Only this station; repeat.")
+    ] = None,
+    sort_by: Annotated[str | None, typer.Option("--sort-by", help="Field to sort by.")] = None,
+    descending: Annotated[bool, typer.Option("--descending", help="Largest first.")] = False,
+    max_results: Annotated[
+        int | None, typer.Option("--max-results", min=1, help="Page size asked of the API.")
+    ] = None,
+    api_url: ApiUrl = DEFAULT_API_URL,
+    api_key: ApiKey = None,
+    output: OutputOption = Output.table,
+) -> None:
+    """List the contacts you could book in a window (every page)."""
+    begin = _required_time(start, "--start")
+    finish = _required_time(end, "--end")
+    with _client(api_url, api_key) as api:
+        items = list(
+            api.available_contacts(
+                begin,
+                finish,
+                spacecraft_id=spacecraft_id or None,
+                mission_profile_id=mission_profile_id,
+                station_id=station_id or None,
+                sort_by=sort_by,
+                descending=descending or None,
+                max_results=max_results,
+            )
+        )
+    if output is Output.json:
+        _write_json(items)
+        return
+    present = {
+        key for item in items for key, value in item.items() if not isinstance(value, (dict, list))
+    }
+    columns = [key for key in _AVAILABLE_PREFERRED if key in present] or sorted(present)
+    rows = [[item.get(column) for column in columns] for item in items]
+    _print(_table(columns, rows), count(len(items), "available contact"))
+
+
+@contacts_app.command("book")
+@rejects_bad_input
+def contacts_book(
+    spacecraft_id: Annotated[str, typer.Option("--spacecraft-id", help="Spacecraft id.")],
+    antenna_id: Annotated[str, typer.Option("--antenna-id", help="Antenna id.")],
+    aos: Annotated[str, typer.Option("--aos", help="Acquisition of signal, ISO-8601 (UTC).")],
+    los: Annotated[str, typer.Option("--los", help="Loss of signal, ISO-8601 (UTC).")],
+    tca: Annotated[str | None, typer.Option("--tca", help="Closest approach (UTC).")] = None,
+    max_elevation_deg: Annotated[
+        float | None, typer.Option("--max-elevation-deg", help="Highest elevation, degrees.")
+    ] = None,
+    mission_profile_id: Annotated[
+        str | None, typer.Option("--mission-profile-id", help="Mission profile to snapshot.")
+    ] = None,
+    prepass_s: Annotated[
+        int | None, typer.Option("--prepass-s", help="Seconds before AOS.")
+    ] = None,
+    postpass_s: Annotated[
+        int | None, typer.Option("--postpass-s", help="Seconds after LOS.")
+    ] = None,
+    idempotency_key: Annotated[
+        str | None, typer.Option("--idempotency-key", help="Makes retries safe.")
+    ] = None,
+    api_url: ApiUrl = DEFAULT_API_URL,
+    api_key: ApiKey = None,
+    output: OutputOption = Output.table,
+) -> None:
+    """Reserve a contact (exit code 2 with the conflict when it is taken)."""
+    with _client(api_url, api_key) as api:
+        contact = api.reserve_contact(
+            spacecraft_id,
+            antenna_id,
+            _required_time(aos, "--aos"),
+            _required_time(los, "--los"),
+            tca=_time(tca, "--tca"),
+            max_elevation_deg=max_elevation_deg,
+            mission_profile_id=mission_profile_id,
+            prepass_s=prepass_s,
+            postpass_s=postpass_s,
+            idempotency_key=idempotency_key,
+        )
+    if output is Output.json:
+        _write_json(contact)
+    else:
+        _print(_table(_CONTACT_COLUMNS, _contact_rows([contact])), f"booked contact {contact.id}")
+
+
+@contacts_app.command("list")
+@rejects_bad_input
+def contacts_list(
+    status: Annotated[
+        list[str] | None, typer.Option("--status", help="Only this status; repeat.")
+    ] = None,
+    spacecraft_id: Annotated[
+        str | None, typer.Option("--spacecraft-id", help="Only this spacecraft.")
+    ] = None,
+    station_id: Annotated[
+        str | None, typer.Option("--station-id", help="Only this station.")
+    ] = None,
+    antenna_id: Annotated[
+        str | None, typer.Option("--antenna-id", help="Only this antenna.")
+    ] = None,
+    start: Annotated[str | None, typer.Option("--start", help="Passes ending after (UTC).")] = None,
+    end: Annotated[str | None, typer.Option("--end", help="Passes starting before (UTC).")] = None,
+    max_results: Annotated[
+        int | None,
+        typer.Option("--max-results", min=1, max=100, help="Page size asked of the API."),
+    ] = None,
+    api_url: ApiUrl = DEFAULT_API_URL,
+    api_key: ApiKey = None,
+    output: OutputOption = Output.table,
+) -> None:
+    """List your contacts by AOS (every page)."""
+    with _client(api_url, api_key) as api:
+        items = list(
+            api.list_contacts(
+                status=status or None,
+                spacecraft_id=spacecraft_id,
+                station_id=station_id,
+                antenna_id=antenna_id,
+                start=_time(start, "--start"),
+                end=_time(end, "--end"),
+                max_results=max_results,
+            )
+        )
+    if output is Output.json:
+        _write_json(items)
+    else:
+        _print(_table(_CONTACT_COLUMNS, _contact_rows(items)), count(len(items), "contact"))
+
+
+@contacts_app.command("show")
+@rejects_bad_input
+def contacts_show(
+    contact_id: Annotated[str, typer.Argument(metavar="CONTACT", help="Contact id.")],
+    api_url: ApiUrl = DEFAULT_API_URL,
+    api_key: ApiKey = None,
+    output: OutputOption = Output.table,
+) -> None:
+    """Show one contact."""
+    with _client(api_url, api_key) as api:
+        contact = api.get_contact(contact_id)
+    if output is Output.json:
+        _write_json(contact)
+    else:
+        _print(_table(_CONTACT_COLUMNS, _contact_rows([contact])))
+
+
+@contacts_app.command("cancel")
+@rejects_bad_input
+def contacts_cancel(
+    contact_id: Annotated[str, typer.Argument(metavar="CONTACT", help="Contact id.")],
+    api_url: ApiUrl = DEFAULT_API_URL,
+    api_key: ApiKey = None,
+    output: OutputOption = Output.table,
+) -> None:
+    """Cancel a contact that has not begun."""
+    with _client(api_url, api_key) as api:
+        contact = api.cancel_contact(contact_id)
+    if output is Output.json:
+        _write_json(contact)
+    else:
+        _print(
+            _table(_CONTACT_COLUMNS, _contact_rows([contact])), f"cancelled contact {contact.id}"
+        )
+
+
+# --- keys ----------------------------------------------------------------------------------------
+
+keys_app = typer.Typer(
+    name="keys", help="Your tenant's API keys (over the API).", no_args_is_help=True
+)
+
+_KEY_COLUMNS = ("id", "name", "prefix", "scopes", "created (UTC)", "revoked (UTC)")
+
+
+def _key_rows(items: Iterable[Any]) -> Iterator[tuple[object, ...]]:
+    for key in items:
+        yield (
+            key.id,
+            key.name,
+            key.prefix,
+            ",".join(key.scopes),
+            iso_z(key.created_at),
+            "" if key.revoked_at is None else iso_z(key.revoked_at),
+        )
+
+
+@keys_app.command("create")
+@rejects_bad_input
+def keys_create(
+    name: Annotated[str, typer.Argument(help="A name for the key.")],
+    scopes: Annotated[
+        list[str] | None,
+        typer.Option("--scopes", "--scope", help="read, book or admin; repeat. Default: read."),
+    ] = None,
+    api_url: ApiUrl = DEFAULT_API_URL,
+    api_key: ApiKey = None,
+    output: OutputOption = Output.table,
+) -> None:
+    """Create a key; the whole key is printed once: store it now."""
+    with _client(api_url, api_key) as api:
+        created = api.create_key(name, scopes or ["read"])
+    if output is Output.json:
+        _write_json(created)
+        return
+    _print(_table(_KEY_COLUMNS, _key_rows([created])))
+    say(stdout_console(), f"key (shown once, store it now): {created.key}")
+
+
+@keys_app.command("list")
+@rejects_bad_input
+def keys_list(
+    api_url: ApiUrl = DEFAULT_API_URL,
+    api_key: ApiKey = None,
+    output: OutputOption = Output.table,
+) -> None:
+    """List your tenant's keys, revoked ones included (no secrets)."""
+    with _client(api_url, api_key) as api:
+        keys = api.list_keys()
+    if output is Output.json:
+        _write_json(keys)
+    else:
+        _print(_table(_KEY_COLUMNS, _key_rows(keys)), count(len(keys), "key"))
+
+
+@keys_app.command("revoke")
+@rejects_bad_input
+def keys_revoke(
+    key_id: Annotated[str, typer.Argument(metavar="KEY", help="Key id.")],
+    api_url: ApiUrl = DEFAULT_API_URL,
+    api_key: ApiKey = None,
+    output: OutputOption = Output.table,
+) -> None:
+    """Revoke a key: it is refused from now on."""
+    with _client(api_url, api_key) as api:
+        key = api.revoke_key(key_id)
+    if output is Output.json:
+        _write_json(key)
+    else:
+        _print(_table(_KEY_COLUMNS, _key_rows([key])), f"revoked key {key.id}")
+
+
+__all__ = ["contacts_app", "ground_stations_app", "keys_app", "make_client", "spacecraft_app"]
