@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, TypeVar
 
 from fastapi import Header
 from pydantic import BaseModel
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from groundlink.adapters.db.models import IdempotencyKey
@@ -73,6 +75,36 @@ def replayed(
     return model.model_validate(row.response_body)
 
 
+def create_once(
+    session: Session,
+    tenant_id: str,
+    key: str | None,
+    request_fingerprint: str,
+    model: type[_M],
+    create: Callable[[], _M],
+    conflict: Callable[[IntegrityError], Exception] | None = None,
+) -> _M:
+    """Run ``create`` unless ``key`` already has a result; return that result otherwise.
+
+    ``create`` stores the key in its own transaction (:func:`remember`): when
+    two requests with one key race, the loser's insert fails and it returns
+    the winner's result. Any other integrity error becomes ``conflict(error)``
+    (re-raised as it is without one).
+    """
+    first = replayed(session, tenant_id, key, request_fingerprint, model)
+    if first is not None:
+        return first
+    try:
+        return create()
+    except IntegrityError as error:
+        first = replayed(session, tenant_id, key, request_fingerprint, model)
+        if first is not None:
+            return first
+        if conflict is None:
+            raise
+        raise conflict(error) from error
+
+
 def remember(
     session: Session,
     tenant_id: str,
@@ -97,4 +129,4 @@ def remember(
     session.flush()
 
 
-__all__ = ["IdempotencyHeader", "fingerprint", "remember", "replayed"]
+__all__ = ["IdempotencyHeader", "create_once", "fingerprint", "remember", "replayed"]

@@ -23,7 +23,7 @@ from groundlink.adapters.db import write_transaction
 from groundlink.adapters.db.models import MissionProfile
 from groundlink.api.auth import Booker, NowDep, Principal, Reader, SessionDep
 from groundlink.api.errors import ApiError
-from groundlink.api.idempotency import IdempotencyHeader, fingerprint, remember, replayed
+from groundlink.api.idempotency import IdempotencyHeader, create_once, fingerprint, remember
 from groundlink.api.routes._common import audit
 from groundlink.api.schemas import (
     DataflowEndpoint,
@@ -100,17 +100,15 @@ def create_mission_profile(
 ) -> MissionProfileOut:
     """Create a mission profile; 409 ``name_taken`` if the tenant has one of that name."""
     print_ = fingerprint("POST", request.url.path, body)
-    tenant = principal.tenant_id
-    first = replayed(session, tenant, idempotency_key, print_, MissionProfileOut)
-    if first is not None:
-        return first
-    try:
-        return _create(body, principal, session, now, idempotency_key, print_)
-    except IntegrityError as error:
-        first = replayed(session, tenant, idempotency_key, print_, MissionProfileOut)
-        if first is None:
-            raise _name_taken(body.name) from error
-        return first
+    return create_once(
+        session,
+        principal.tenant_id,
+        idempotency_key,
+        print_,
+        MissionProfileOut,
+        lambda: _create(body, principal, session, now, idempotency_key, print_),
+        conflict=lambda _error: _name_taken(body.name),
+    )
 
 
 def _create(

@@ -11,14 +11,13 @@ from datetime import datetime
 
 from fastapi import APIRouter, Request, Response, status
 from sqlalchemy import delete, func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from groundlink.adapters.db import write_transaction
 from groundlink.adapters.db.models import ACTIVE_STATUSES, Contact, Ephemeris, RfLink, Spacecraft
 from groundlink.api.auth import Booker, NowDep, Principal, Reader, SessionDep
 from groundlink.api.errors import ApiError
-from groundlink.api.idempotency import IdempotencyHeader, fingerprint, remember, replayed
+from groundlink.api.idempotency import IdempotencyHeader, create_once, fingerprint, remember
 from groundlink.api.routes._common import audit
 from groundlink.api.schemas import (
     EphemerisCreate,
@@ -87,17 +86,14 @@ def create_spacecraft(
 ) -> SpacecraftOut:
     """Register a spacecraft with its RF links."""
     print_ = fingerprint("POST", request.url.path, body)
-    tenant = principal.tenant_id
-    first = replayed(session, tenant, idempotency_key, print_, SpacecraftOut)
-    if first is not None:
-        return first
-    try:
-        return _create_spacecraft(body, principal, session, now, idempotency_key, print_)
-    except IntegrityError:
-        first = replayed(session, tenant, idempotency_key, print_, SpacecraftOut)
-        if first is None:
-            raise
-        return first
+    return create_once(
+        session,
+        principal.tenant_id,
+        idempotency_key,
+        print_,
+        SpacecraftOut,
+        lambda: _create_spacecraft(body, principal, session, now, idempotency_key, print_),
+    )
 
 
 def _create_spacecraft(
@@ -266,17 +262,14 @@ def upload_ephemeris(
 ) -> EphemerisOut:
     """Upload one element set (TLE or OMM) as the spacecraft's next ephemeris version."""
     print_ = fingerprint("POST", request.url.path, body)
-    tenant = principal.tenant_id
-    first = replayed(session, tenant, idempotency_key, print_, EphemerisOut)
-    if first is not None:
-        return first
-    try:
-        return _upload(spacecraft_id, body, principal, session, now, idempotency_key, print_)
-    except IntegrityError:
-        first = replayed(session, tenant, idempotency_key, print_, EphemerisOut)
-        if first is None:
-            raise
-        return first
+    return create_once(
+        session,
+        principal.tenant_id,
+        idempotency_key,
+        print_,
+        EphemerisOut,
+        lambda: _upload(spacecraft_id, body, principal, session, now, idempotency_key, print_),
+    )
 
 
 def _upload(
