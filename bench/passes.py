@@ -4,12 +4,14 @@
 
 Workload: all satellites of ``../shared/data/population.tle`` (6,048) over the
 30 stations of ``../shared/data/stations.csv`` (elevation mask from the file),
-24 h from 2024-06-01T00:00Z. Prints the wall time of ``find_passes`` (best of
-``--repeat`` runs), passes found, peak resident memory (this process and the
-largest worker), the time to write the result as CSV and JSON, and the time
-Skyfield's ``EarthSatellite.find_events`` takes for a random sample of
-satellite-station pairs, extrapolated to the same work, with the ratio.
-Results go in ``bench/README.md``.
+24 h from 2024-06-01T00:00Z. Prints what a fresh process pays before its first
+search (importing the engine, then the first call: numba's import and the
+compiled kernels, loaded from their cache or compiled), the wall time of
+``find_passes`` (best of ``--repeat`` runs), passes found, peak resident
+memory (this process and the largest worker), the time to write the result as
+CSV and JSON, and the time Skyfield's ``EarthSatellite.find_events`` takes for
+a random sample of satellite-station pairs, extrapolated to the same work,
+with the ratio. Results go in ``bench/README.md``.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ import os
 import platform
 import random
 import resource
+import subprocess
+import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -38,6 +42,34 @@ def _peak_rss_mib() -> tuple[float, float]:
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return own, children
+
+
+_FIRST_CALL = """
+import time
+started = time.perf_counter()
+from datetime import UTC, datetime, timedelta
+from groundlink.orbits.elements import OrbitalElements
+from groundlink.passes.engine import find_passes
+from groundlink.stations.model import Antenna, GroundStation
+imported = time.perf_counter()
+start = datetime(2024, 6, 1, tzinfo=UTC)
+satellite = OrbitalElements(
+    object_name="SAT", object_id="2024-001A", epoch=start, mean_motion=15.0,
+    eccentricity=0.001, inclination=53.0, ra_of_asc_node=0.0, arg_of_pericenter=0.0,
+    mean_anomaly=0.0, norad_cat_id=99999,
+)
+station = GroundStation("gs", "GS", 45.0, 10.0, 0.0, (Antenna("a", 5.0),))
+find_passes([satellite], [station], start, start + timedelta(hours=1), workers=1)
+print(imported - started, time.perf_counter() - imported)
+"""
+
+
+def _first_call_seconds() -> tuple[float, float]:
+    """In a fresh interpreter: seconds to import the engine, then for the first small search."""
+    out = subprocess.run(
+        [sys.executable, "-c", _FIRST_CALL], capture_output=True, text=True, check=True
+    ).stdout.split()
+    return float(out[0]), float(out[1])
 
 
 def _skyfield_seconds_per_pair(
@@ -74,6 +106,8 @@ def main() -> None:
     stations = read_stations_file(DATA / "stations.csv")
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores")
     print(f"workload: {len(satellites)} satellites x {len(stations)} stations x 24 h")
+    import_s, first_call_s = _first_call_seconds()
+    print(f"fresh process: import {import_s:.2f} s, first find_passes call {first_call_s:.2f} s")
 
     times = []
     table = None

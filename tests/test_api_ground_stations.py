@@ -96,4 +96,4 @@ def test_duplicate_names_are_refused(api: Api) -> None:
     }
     response = api.client.post("/v1/ground-stations", json=inverted, headers=api.admin)
     assert response.status_code == 422
-    assert response.json()["error"]["field"] == "antennas.0.bands.max_hz"
+    assert response.json()["error"]["field"] == "antennas.0.bands.0.max_hz"

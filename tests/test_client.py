@@ -10,6 +10,7 @@ import pytest
 
 from client_fixtures import ISS, InProcess, in_process
 from db_fixtures import NOW
+from groundlink.api.schemas import AvailableContactOut, MissionProfileOut
 from groundlink.client import ApiError, ApiUnreachable, GroundlinkClient
 from groundlink.contacts.states import ContactStatus
 from groundlink.errors import GroundlinkError
@@ -165,26 +166,28 @@ def test_mission_profiles_and_available_contacts(app: InProcess) -> None:
     app.station()
     with app.client() as api:
         profile = api.create_mission_profile({"name": "x-band", "min_elevation_deg": 10})
-        assert profile["min_elevation_deg"] == 10
-        assert profile["id"] in [p["id"] for p in api.list_mission_profiles()]
-        assert api.get_mission_profile(profile["id"])["name"] == "x-band"
+        assert isinstance(profile, MissionProfileOut)
+        assert profile.min_elevation_deg == 10
+        assert profile.id in [p.id for p in api.list_mission_profiles()]
+        assert api.get_mission_profile(profile.id).name == "x-band"
 
         sat = api.create_spacecraft("avail")
         api.add_ephemeris(sat.id, "\n".join(ISS))
         start, end = DAY, DAY + timedelta(days=1)
         page = api.available_contacts_page(
-            start, end, spacecraft_id=sat.id, mission_profile_id=profile["id"], max_results=1
+            start, end, spacecraft_id=sat.id, mission_profile_id=profile.id, max_results=1
         )
-        assert isinstance(page.items, list) and "skipped" in page.raw
+        assert isinstance(page.items, list) and isinstance(page.skipped, list)
         every = list(
             api.available_contacts(
                 start, end, spacecraft_id=[sat.id], sort_by="aos", descending=True, max_results=2
             )
         )
-        assert all(item["spacecraft_id"] == sat.id for item in every)
-        assert [item["aos"] for item in every] == sorted((i["aos"] for i in every), reverse=True)
+        assert all(isinstance(item, AvailableContactOut) for item in every)
+        assert all(item.spacecraft_id == sat.id for item in every)
+        assert [item.aos for item in every] == sorted((i.aos for i in every), reverse=True)
 
-        api.delete_mission_profile(profile["id"])
+        api.delete_mission_profile(profile.id)
         with pytest.raises(ApiError) as caught:
-            api.get_mission_profile(profile["id"])
+            api.get_mission_profile(profile.id)
     assert caught.value.status == 404

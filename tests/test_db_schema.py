@@ -45,7 +45,7 @@ def test_upgrade_twice_leaves_the_database_at_head(database_url: str, engine: En
     upgrade(database_url)
     with engine.connect() as connection:
         assert connection.execute(text("SELECT version_num FROM alembic_version")).all() == [
-            ("0001",)
+            ("0003",)
         ]
 
 

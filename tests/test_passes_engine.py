@@ -398,6 +398,66 @@ def test_dut1_turns_the_earth_under_the_passes(
     assert np.abs(without - limits[ant]).max() > 3e-3
 
 
+# --- eccentric orbits (the shorter SGP4 step) ---------------------------------------------------
+
+
+def test_eccentric_orbits_get_every_pass_with_crossings_on_the_mask(
+    population, stations, reference_start, sites_of, direct, true_runs
+):
+    """Molniya, GTO, an eccentric LEO and a MEO (the engine's 300 s and 600 s steps): every run
+    of 1 s SGP4 samples above the mask is one pass, and each AOS/LOS lies on the mask (±2 mdeg)."""
+    orbits = {  # name: mean motion (rev/day), eccentricity, inclination (deg)
+        "MOLNIYA": (2.006, 0.72, 63.4),
+        "GTO": (2.25, 0.73, 27.0),
+        "ECCENTRIC-LEO": (13.5, 0.08, 80.0),
+        "MEO": (2.0056, 0.01, 55.0),
+    }
+    satellites = [
+        replace(
+            population[0],
+            object_name=name,
+            norad_cat_id=99200 + i,
+            epoch=reference_start,
+            mean_motion=motion,
+            eccentricity=eccentricity,
+            inclination=inclination,
+            arg_of_pericenter=270.0,
+            bstar=0.0,
+        )
+        for i, (name, (motion, eccentricity, inclination)) in enumerate(orbits.items())
+    ]
+    settings = SearchSettings()
+    assert {settings.step_for(s) for s in satellites} == {
+        settings.coarse_step_s,
+        settings.coarse_step_s / 2,
+    }
+    table = find_passes(satellites, stations, reference_start, reference_start + DAY, workers=1)
+
+    sites = sites_of(stations)
+    limits = np.array([s.antennas[0].lowest_elevation_deg for s in stations])
+    seconds = np.arange(0.0, 86401.0)
+    for index, satellite in enumerate(satellites):
+        _, elevation = direct.look(satellite, sites, reference_start, seconds)
+        for site in range(len(stations)):
+            starts, _ = true_runs(elevation[site] >= limits[site])
+            ours = (table.satellite_index == index) & (table.antenna_index == site)
+            assert ours.sum() == starts.size, (satellite.name, stations[site].name)
+            aos = _seconds(table, "aos_unix_s", reference_start)[ours]
+            np.testing.assert_allclose(aos[~table.aos_clipped[ours]], starts[starts > 0], atol=1.0)
+    satrecs = [satrec_from_elements(s) for s in satellites]
+    for column, clipped in (("aos_unix_s", table.aos_clipped), ("los_unix_s", table.los_clipped)):
+        rows = np.flatnonzero(~clipped)
+        _, elevation = direct.look_pairs(
+            satrecs,
+            sites,
+            reference_start,
+            table.satellite_index[rows],
+            table.antenna_index[rows],
+            _seconds(table, column, reference_start)[rows],
+        )
+        assert np.abs(elevation - limits[table.antenna_index[rows]]).max() < 2e-3
+
+
 # --- SGP4 failures -------------------------------------------------------------------------------
 
 

@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -131,6 +132,47 @@ def test_up_rejects_a_bad_port(tmp_path: Path) -> None:
     command = [sys.executable, "-c", "from groundlink.cli.app import main; main()", "up"]
     result = subprocess.run(
         [*command, "--data-dir", str(tmp_path), "--port", "0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert not (tmp_path / "groundlink.db").exists()
+
+
+def test_up_with_two_workers_serves_from_two_processes_under_one_booking_rule(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "data"
+    with _up(data, "--workers", "2") as served:
+        key = (data / "demo-api-key").read_text(encoding="utf-8").strip()
+        headers = {"Authorization": f"Bearer {key}"}
+        fleet = _fleet(served.base, key)
+        stations = httpx.get(f"{served.base}/v1/ground-stations", headers=headers, timeout=10)
+        antenna = stations.json()[0]["antennas"][0]["id"]
+        start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=2)
+        # Same antenna, overlapping passes, different spacecraft: one wins, whichever
+        # process each request lands on (new connections spread over the workers).
+        codes = []
+        for craft, offset_s in ((fleet[0], 0), (fleet[1], 120), (fleet[2], 240)):
+            aos = start + timedelta(seconds=offset_s)
+            body = {
+                "spacecraft_id": craft["id"],
+                "antenna_id": antenna,
+                "aos": aos.isoformat().replace("+00:00", "Z"),
+                "los": (aos + timedelta(minutes=8)).isoformat().replace("+00:00", "Z"),
+            }
+            with httpx.Client(base_url=served.base, headers=headers, timeout=10) as client:
+                codes.append(client.post("/v1/contacts", json=body).status_code)
+    assert codes == [201, 409, 409]
+    assert served.output.count("Started server process") == 2
+
+
+def test_up_rejects_zero_workers(tmp_path: Path) -> None:
+    command = [sys.executable, "-c", "from groundlink.cli.app import main; main()", "up"]
+    result = subprocess.run(
+        [*command, "--data-dir", str(tmp_path), "--workers", "0"],
         capture_output=True,
         text=True,
         timeout=60,

@@ -10,13 +10,12 @@
         for contact in api.list_contacts(spacecraft_id=sat.id):
             print(contact.id, contact.status)
 
-Responses are the API's own pydantic models (:mod:`groundlink.api.schemas`);
-mission profiles and available contacts come back as JSON objects
-(``dict``). Every error response becomes one :class:`ApiError` carrying the
-status, the envelope's ``code`` and ``message`` (for a 422 in FastAPI's
-``detail[]`` shape: the messages of its items); a server that cannot be
-reached is an :class:`ApiUnreachable`. Both are
-:class:`~groundlink.errors.GroundlinkError`.
+Responses are the API's own pydantic models (:mod:`groundlink.api.schemas`),
+mission profiles and available contacts included. Every error response
+becomes one :class:`ApiError` carrying the status, the envelope's ``code``
+and ``message`` (for a 422 in FastAPI's ``detail[]`` shape: the messages of
+its items); a server that cannot be reached is an :class:`ApiUnreachable`.
+Both are :class:`~groundlink.errors.GroundlinkError`.
 
 Listing contacts iterates every page (``next_token``) for the caller;
 ``*_page`` methods return one page.
@@ -24,8 +23,8 @@ Listing contacts iterates every page (``next_token``) for the caller;
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Any, TypeVar
@@ -35,13 +34,23 @@ from pydantic import BaseModel, TypeAdapter
 
 from groundlink import __version__
 from groundlink.api.schemas import (
+    AntennaOut,
+    AvailableContactOut,
+    AvailableContactPageOut,
+    ContactEventsOut,
     ContactOut,
     ContactPageOut,
     EphemerisOut,
+    EphemerisUploadOut,
     GroundStationOut,
     KeyCreated,
     KeyOut,
+    MaintenanceCreatedOut,
+    MaintenanceWindowOut,
+    MissionProfileOut,
+    ScheduleOut,
     SpacecraftOut,
+    UsageOut,
 )
 from groundlink.contacts.conflicts import iso_z
 from groundlink.errors import GroundlinkError
@@ -102,13 +111,8 @@ class ApiUnreachable(GroundlinkError):
     """The API could not be reached (refused, timed out, bad URL)."""
 
 
-@dataclass(frozen=True)
-class AvailablePage:
-    """One page of available contacts; ``next_token`` is ``None`` on the last page."""
-
-    items: list[JsonObject]
-    next_token: str | None
-    raw: JsonObject = field(default_factory=dict, repr=False)
+#: One page of available contacts (``items``, ``next_token``, ``skipped``): the API's model.
+AvailablePage = AvailableContactPageOut
 
 
 def _time(value: datetime | str) -> str:
@@ -262,8 +266,13 @@ class GroundlinkClient:
         enabled: bool = True,
         expires_at: datetime | str | None = None,
         idempotency_key: str | None = None,
-    ) -> EphemerisOut:
-        """Upload one element set (TLE or OMM text) as the spacecraft's next ephemeris."""
+    ) -> EphemerisUploadOut:
+        """Upload one element set (TLE or OMM text) as the spacecraft's next ephemeris.
+
+        If it becomes the ephemeris in use, ``affected_contacts`` says how each
+        booked contact of the spacecraft fits its passes (``fits``,
+        ``shifted`` with the predicted times, or ``lost``).
+        """
         body = _without_none(
             {
                 "text": text,
@@ -274,7 +283,7 @@ class GroundlinkClient:
             }
         )
         return self._one(
-            EphemerisOut,
+            EphemerisUploadOut,
             "POST",
             f"/spacecraft/{spacecraft_id}/ephemerides",
             json=body,
@@ -291,35 +300,108 @@ class GroundlinkClient:
         """Every station of the network with its antennas."""
         return self._many(GroundStationOut, "/ground-stations")
 
-    def create_ground_station(self, body: Mapping[str, Any]) -> GroundStationOut:
+    def create_ground_station(
+        self, body: Mapping[str, Any], *, idempotency_key: str | None = None
+    ) -> GroundStationOut:
         """Add a station with its antennas (``admin`` scope), from its API fields."""
-        return self._one(GroundStationOut, "POST", "/ground-stations", json=dict(body))
+        return self._one(
+            GroundStationOut,
+            "POST",
+            "/ground-stations",
+            json=dict(body),
+            idempotency_key=idempotency_key,
+        )
 
     def get_ground_station(self, station_id: str) -> GroundStationOut:
         """One station with its antennas."""
         return self._one(GroundStationOut, "GET", f"/ground-stations/{station_id}")
 
+    def add_antenna(
+        self, station_id: str, body: Mapping[str, Any], *, idempotency_key: str | None = None
+    ) -> AntennaOut:
+        """Add an antenna to a station (``admin`` scope), from its API fields."""
+        return self._one(
+            AntennaOut,
+            "POST",
+            f"/ground-stations/{station_id}/antennas",
+            json=dict(body),
+            idempotency_key=idempotency_key,
+        )
+
+    def get_antenna(self, station_id: str, antenna_id: str) -> AntennaOut:
+        """One antenna of a station."""
+        return self._one(AntennaOut, "GET", f"/ground-stations/{station_id}/antennas/{antenna_id}")
+
+    def add_maintenance(
+        self,
+        station_id: str,
+        start: datetime | str,
+        end: datetime | str,
+        *,
+        antenna_id: str | None = None,
+        reason: str = "",
+        idempotency_key: str | None = None,
+    ) -> MaintenanceCreatedOut:
+        """Take an antenna (or, without ``antenna_id``, every antenna of the station) out of
+        service over ``[start, end)`` (``admin`` scope).
+
+        Booked contacts in the way are not cancelled: they come back in
+        ``affected_contacts``.
+        """
+        body = _without_none(
+            {"antenna_id": antenna_id, "start": _time(start), "end": _time(end), "reason": reason}
+        )
+        return self._one(
+            MaintenanceCreatedOut,
+            "POST",
+            f"/ground-stations/{station_id}/maintenance",
+            json=body,
+            idempotency_key=idempotency_key,
+        )
+
+    def list_maintenance(
+        self,
+        station_id: str,
+        *,
+        start: datetime | str | None = None,
+        end: datetime | str | None = None,
+        antenna_id: str | None = None,
+    ) -> list[MaintenanceWindowOut]:
+        """The station's maintenance windows overlapping ``[start, end)``, by start time."""
+        params = {
+            "start": None if start is None else _time(start),
+            "end": None if end is None else _time(end),
+            "antenna_id": antenna_id,
+        }
+        return self._many(
+            MaintenanceWindowOut, f"/ground-stations/{station_id}/maintenance", params=params
+        )
+
+    def delete_maintenance(self, station_id: str, window_id: str) -> None:
+        """Delete a maintenance window (``admin`` scope)."""
+        self.request("DELETE", f"/ground-stations/{station_id}/maintenance/{window_id}")
+
     # --- mission profiles ------------------------------------------------------------------------
 
     def create_mission_profile(
         self, body: Mapping[str, Any], *, idempotency_key: str | None = None
-    ) -> JsonObject:
-        """Create a mission profile from its API fields; returns it as the API shows it."""
-        created: JsonObject = self._json(
-            "POST", "/mission-profiles", json=dict(body), idempotency_key=idempotency_key
+    ) -> MissionProfileOut:
+        """Create a mission profile from its API fields (``MissionProfileCreate``)."""
+        return self._one(
+            MissionProfileOut,
+            "POST",
+            "/mission-profiles",
+            json=dict(body),
+            idempotency_key=idempotency_key,
         )
-        return created
 
-    def list_mission_profiles(self) -> list[JsonObject]:
-        """The tenant's mission profiles."""
-        found = self._json("GET", "/mission-profiles")
-        items: list[JsonObject] = found["items"] if isinstance(found, dict) else found
-        return items
+    def list_mission_profiles(self) -> list[MissionProfileOut]:
+        """The tenant's mission profiles, oldest first."""
+        return self._many(MissionProfileOut, "/mission-profiles")
 
-    def get_mission_profile(self, profile_id: str) -> JsonObject:
+    def get_mission_profile(self, profile_id: str) -> MissionProfileOut:
         """One mission profile."""
-        found: JsonObject = self._json("GET", f"/mission-profiles/{profile_id}")
-        return found
+        return self._one(MissionProfileOut, "GET", f"/mission-profiles/{profile_id}")
 
     def delete_mission_profile(self, profile_id: str) -> None:
         """Delete a mission profile."""
@@ -339,7 +421,7 @@ class GroundlinkClient:
         descending: bool | None = None,
         max_results: int | None = None,
         next_token: str | None = None,
-    ) -> AvailablePage:
+    ) -> AvailableContactPageOut:
         """One page of the contacts that could be booked in ``[start, end)``."""
         params = {
             "start": _time(start),
@@ -352,10 +434,7 @@ class GroundlinkClient:
             "max_results": max_results,
             "next_token": next_token,
         }
-        found = self._json("GET", "/contacts/available", params=params)
-        if isinstance(found, list):
-            return AvailablePage(items=found, next_token=None)
-        return AvailablePage(items=found["items"], next_token=found.get("next_token"), raw=found)
+        return self._one(AvailableContactPageOut, "GET", "/contacts/available", params=params)
 
     def available_contacts(
         self,
@@ -368,7 +447,7 @@ class GroundlinkClient:
         sort_by: str | None = None,
         descending: bool | None = None,
         max_results: int | None = None,
-    ) -> Iterator[JsonObject]:
+    ) -> Iterator[AvailableContactOut]:
         """Every available contact in ``[start, end)``, page after page."""
         token: str | None = None
         while True:
@@ -483,6 +562,74 @@ class GroundlinkClient:
     def cancel_contact(self, contact_id: str) -> ContactOut:
         """Cancel a contact that has not begun; returns it, CANCELLED."""
         return self._one(ContactOut, "DELETE", f"/contacts/{contact_id}")
+
+    def update_contact(
+        self,
+        contact_id: str,
+        *,
+        version: int,
+        aos: datetime | str | None = None,
+        los: datetime | str | None = None,
+        tca: datetime | str | None = None,
+        max_elevation_deg: float | None = None,
+    ) -> ContactOut:
+        """Move a SCHEDULED contact to new times (those left ``None`` are kept).
+
+        ``version`` is the contact's version as you read it: a 409
+        ``stale_version`` :class:`ApiError` if it has changed since, 409
+        ``locked_for_changes`` past its lock time, 409 ``contact_conflict``
+        if the new times are taken.
+        """
+        body = _without_none(
+            {
+                "version": version,
+                "aos": None if aos is None else _time(aos),
+                "los": None if los is None else _time(los),
+                "tca": None if tca is None else _time(tca),
+                "max_elevation_deg": max_elevation_deg,
+            }
+        )
+        return self._one(ContactOut, "PATCH", f"/contacts/{contact_id}", json=body)
+
+    def contact_events(self, contact_id: str) -> ContactEventsOut:
+        """The contact's history (reserved, updated, status changes, cancelled), oldest first."""
+        return self._one(ContactEventsOut, "GET", f"/contacts/{contact_id}/events")
+
+    # --- usage -----------------------------------------------------------------------------------
+
+    def usage(self, month: str | None = None) -> UsageOut:
+        """The tenant's contact minutes in ``month`` (``YYYY-MM``, UTC; default: this month)."""
+        return self._one(UsageOut, "GET", "/usage", params={"month": month})
+
+    # --- network schedules -------------------------------------------------------------------
+
+    def create_schedule(self, spec: Mapping[str, Any]) -> ScheduleOut:
+        """Start a planning job (``ScheduleCreate`` as a mapping); returns it, ``queued``."""
+        return self._one(ScheduleOut, "POST", "/schedules", json=dict(spec))
+
+    def get_schedule(self, schedule_id: str) -> ScheduleOut:
+        """A planning job: status, stage, progress, and its plan once it succeeded."""
+        return self._one(ScheduleOut, "GET", f"/schedules/{schedule_id}")
+
+    def wait_schedule(
+        self,
+        schedule_id: str,
+        *,
+        poll_s: float = 0.5,
+        on_progress: Callable[[ScheduleOut], None] | None = None,
+    ) -> ScheduleOut:
+        """Poll a planning job until it succeeded or failed; ``on_progress`` sees each poll."""
+        while True:
+            job = self.get_schedule(schedule_id)
+            if on_progress is not None:
+                on_progress(job)
+            if job.status in ("succeeded", "failed"):
+                return job
+            time.sleep(poll_s)
+
+    def commit_schedule(self, schedule_id: str) -> ScheduleOut:
+        """Book a finished plan; the job with ``commit`` (booked ids, refused contacts)."""
+        return self._one(ScheduleOut, "POST", f"/schedules/{schedule_id}/commit")
 
 
 def _many_values(value: str | Sequence[str] | None) -> list[str] | None:

@@ -4,10 +4,16 @@
 ``GROUNDLINK_DATABASE_URL`` or the embedded SQLite file). The schema must be
 migrated: by the caller, or here with ``migrate=True``. ``clock`` returns the
 current time, timezone-aware UTC; tests pass a fixed one.
+
+While the app runs (its lifespan), a thread moves booked contacts through
+their time-driven statuses every ``status_interval_s`` seconds by that clock
+(:class:`groundlink.services.lifecycle.StatusAdvancer`); ``0`` or ``None``
+turns it off.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -23,8 +29,13 @@ from groundlink.api.routes import (
     ground_stations,
     keys,
     mission_profiles,
+    schedules,
     spacecraft,
+    usage,
 )
+from groundlink.api.schedule_jobs import ScheduleRunner
+from groundlink.errors import InvalidInput
+from groundlink.services.lifecycle import StatusAdvancer
 
 #: The prefix of every route of this version of the API.
 API_PREFIX = "/v1"
@@ -40,6 +51,7 @@ def create_app(
     *,
     clock: Callable[[], datetime] = utc_now,
     migrate: bool = False,
+    status_interval_s: float | None = 1.0,
 ) -> FastAPI:
     """The groundlink REST API on the database at ``database_url``.
 
@@ -47,15 +59,29 @@ def create_app(
         database_url: a SQLAlchemy URL; ``None`` reads ``GROUNDLINK_DATABASE_URL``.
         clock: returns the current time, timezone-aware UTC.
         migrate: bring the schema up to date before serving.
+        status_interval_s: seconds between two runs of the contact life cycle
+            (time-driven status changes); ``0`` or ``None``: no runs.
     """
+    if status_interval_s is not None and not status_interval_s >= 0:
+        raise InvalidInput("status_interval_s", status_interval_s, "seconds >= 0, or None")
     engine = create_engine_from_url(database_url)
     if migrate:
         upgrade(engine=engine)
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        engine.dispose()
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        advancer = None
+        if status_interval_s:
+            advancer = StatusAdvancer(app.state.sessions, clock, status_interval_s)
+            advancer.start()
+        app.state.status_advancer = advancer
+        try:
+            yield
+        finally:
+            app.state.schedule_runner.shutdown()
+            if advancer is not None:
+                await asyncio.to_thread(advancer.stop)  # waits for a run under way
+            engine.dispose()
 
     app = FastAPI(
         title="groundlink",
@@ -65,7 +91,8 @@ def create_app(
             "Every time is ISO-8601 UTC with `Z`. Validation errors (422) use FastAPI's "
             '`detail[]` shape; domain errors use one envelope, `{"error": {"code": ..., '
             '"message": ..., ...}}`: 401 missing or bad key, 403 missing scope, 404 unknown '
-            "id (including another tenant's), 409 conflict, 422 invalid input."
+            "id (including another tenant's), 409 conflict, 413 request body too large, "
+            "422 invalid input, 429 rate limited (wait `Retry-After` seconds)."
         ),
         lifespan=lifespan,
         responses=ERROR_RESPONSES,
@@ -73,10 +100,21 @@ def create_app(
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
     app.state.clock = clock
+    app.state.status_advancer = None
+    app.state.schedule_runner = ScheduleRunner(app.state.sessions, clock)
     install_error_handlers(app)
     install_limits(app)
     # available before contacts: /contacts/available must not match /contacts/{contact_id}.
-    for module in (keys, spacecraft, ground_stations, mission_profiles, available, contacts):
+    for module in (
+        keys,
+        spacecraft,
+        ground_stations,
+        mission_profiles,
+        available,
+        contacts,
+        usage,
+        schedules,
+    ):
         app.include_router(module.router, prefix=API_PREFIX)
     return app
 

@@ -15,14 +15,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from groundlink.adapters.db.models import ApiKey, Tenant
@@ -108,8 +108,8 @@ def get_session(request: Request) -> Iterator[Session]:
         session.close()
 
 
-def get_now(request: Request) -> datetime:
-    """The app's clock, read once for this request."""
+async def get_now(request: Request) -> datetime:
+    """The app's clock, read once for this request (on the event loop: no thread needed)."""
     now: datetime = request.app.state.clock()
     return now
 
@@ -118,6 +118,10 @@ SessionDep = Annotated[Session, Depends(get_session)]
 NowDep = Annotated[datetime, Depends(get_now)]
 
 _bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer gl_<prefix>_<secret>`")
+
+
+#: Built once: every request runs it (building a statement costs about 0.2 ms of Python).
+_KEY_BY_PREFIX = select(ApiKey).where(ApiKey.prefix == bindparam("prefix"))
 
 
 def _unauthorized(message: str) -> ApiError:
@@ -136,7 +140,7 @@ def authenticate(
     if len(parts) != 3 or parts[0] != _KEY_PREFIX or not parts[1] or not parts[2]:
         raise _unauthorized("malformed API key: expected gl_<prefix>_<secret>")
     with session.begin():
-        row = session.scalars(select(ApiKey).where(ApiKey.prefix == parts[1])).one_or_none()
+        row = session.scalars(_KEY_BY_PREFIX, {"prefix": parts[1]}).one_or_none()
     if row is None or not hmac.compare_digest(row.secret_sha256, _hash(key)):
         raise _unauthorized("unknown API key")
     if row.revoked_at is not None:
@@ -144,10 +148,11 @@ def authenticate(
     return Principal(row.tenant_id, row.id, frozenset(row.scopes))
 
 
-def require(scope: str) -> Callable[..., Principal]:
+def require(scope: str) -> Callable[..., Awaitable[Principal]]:
     """A dependency: the caller, who must hold ``scope`` (403 otherwise)."""
 
-    def dependency(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
+    # async: a check this small runs on the event loop instead of taking a worker thread.
+    async def dependency(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
         if scope not in principal.scopes:
             raise ApiError(
                 403,

@@ -18,8 +18,14 @@ status  code                        when
 409     ``antenna_unavailable``     maintenance; ``locked_for_changes``,
                                     ``stale_version``, ``invalid_transition``,
                                     ``conflict``
+413     ``payload_too_large``       request body over the limit (``max_body_bytes``)
 422     ``invalid_input``           ``field``, ``value``, ``expected`` (and ``line``)
+429     ``rate_limited``            the key's request rate is spent; ``Retry-After``
+                                    header and ``retry_after_s`` (whole seconds)
 ======  ==========================  ==================================================
+
+413 and 429 come from :mod:`groundlink.api.limits`, before any route runs;
+every operation lists them in the OpenAPI document (:data:`ERROR_RESPONSES`).
 """
 
 from __future__ import annotations
@@ -82,7 +88,15 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         (403, "The key lacks the scope this route needs"),
         (404, "No such object for this tenant"),
         (409, "Conflict: contact taken, locked, stale or in the wrong state"),
+        (413, "Request body larger than the server's limit (`max_body_bytes`)"),
+        (429, "Too many requests for this API key; retry after `Retry-After` seconds"),
     )
+}
+ERROR_RESPONSES[429]["headers"] = {
+    "Retry-After": {
+        "description": "Whole seconds until the key may send another request",
+        "schema": {"type": "integer", "minimum": 1},
+    }
 }
 
 
@@ -209,7 +223,13 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(LockedForChanges)
     async def _locked(_request: Request, error: LockedForChanges) -> JSONResponse:
-        return envelope(409, "locked_for_changes", str(error))
+        return envelope(
+            409,
+            "locked_for_changes",
+            str(error),
+            locked_at=iso_z(error.locked_at),
+            contact_status=error.status,
+        )
 
     @app.exception_handler(StaleVersion)
     async def _stale(_request: Request, error: StaleVersion) -> JSONResponse:

@@ -143,6 +143,40 @@ class EphemerisOut(Model):
     created_at: UTCTime
 
 
+Fit = Literal["fits", "shifted", "lost"]
+
+
+class ContactFitOut(Model):
+    """A booked contact checked against a new ephemeris: its booked pass and how it fits.
+
+    ``fit``: ``fits`` (a predicted pass covers the booked AOS to LOS),
+    ``shifted`` (a predicted pass overlaps it: the ``predicted_*`` times),
+    ``lost`` (none does; ``predicted_*`` null).
+    """
+
+    id: str
+    antenna_id: str
+    aos: UTCTime
+    los: UTCTime
+    fit: Fit
+    predicted_aos: UTCTime | None
+    predicted_tca: UTCTime | None
+    predicted_los: UTCTime | None
+
+
+class EphemerisUploadOut(EphemerisOut):
+    """An uploaded ephemeris and its effect on the booked contacts.
+
+    ``in_use``: it became the ephemeris passes are predicted from (enabled,
+    unexpired, highest priority, newest). If so, every SCHEDULED contact of
+    the spacecraft that has not begun was checked against it and is listed
+    in ``affected_contacts`` (by AOS); the contacts are flagged, not moved.
+    """
+
+    in_use: bool
+    affected_contacts: list[ContactFitOut]
+
+
 # --- ground stations -----------------------------------------------------------------------------
 
 
@@ -154,13 +188,45 @@ class BandIn(Model):
 
 
 Finite = Annotated[float, Field(allow_inf_nan=False)]
+#: Most points in a horizon mask (one every quarter degree).
+MAX_MASK_POINTS = 1440
+
+
+class HorizonMaskIn(Model):
+    """Minimum elevation by azimuth: ``elevation_deg[i]`` at ``azimuth_deg[i]``.
+
+    Linear in between, wrapping across north. Checked by
+    :class:`groundlink.stations.model.HorizonMask` (422 naming the field):
+    azimuths strictly increasing in [0, 360), elevations in [0, 90], as many
+    of each.
+    """
+
+    azimuth_deg: Annotated[
+        list[Finite],
+        Field(
+            min_length=1,
+            max_length=MAX_MASK_POINTS,
+            description="degrees clockwise from true north, strictly increasing, in [0, 360)",
+        ),
+    ]
+    elevation_deg: Annotated[
+        list[Finite],
+        Field(
+            min_length=1,
+            max_length=MAX_MASK_POINTS,
+            description="degrees above the horizon, in [0, 90], one per azimuth",
+        ),
+    ]
 
 
 class AntennaIn(Model):
     name: Name
     min_elevation_deg: Annotated[Finite, Field(ge=0, le=90)] = 0.0
-    g_over_t_db_k: Annotated[Finite | None, Field(ge=-50, le=100)] = None
+    g_over_t_db_k: Annotated[
+        Finite | None, Field(ge=-50, le=100, description="figure of merit, dB/K")
+    ] = None
     bands: Annotated[list[BandIn], Field(max_length=16)] = []
+    horizon_mask: HorizonMaskIn | None = None
     max_slew_azimuth_deg_s: Annotated[Finite, Field(gt=0, le=100)] = 3.0
     max_slew_elevation_deg_s: Annotated[Finite, Field(gt=0, le=100)] = 3.0
     turnaround_s: Annotated[Finite, Field(ge=0, le=3600)] = 0.0
@@ -185,6 +251,52 @@ class GroundStationOut(Model):
     longitude_deg: float
     altitude_m: float
     antennas: list[AntennaOut]
+
+
+class MaintenanceWindowCreate(Model):
+    """A time ``[start, end)`` in which antennas of a station take no contacts.
+
+    ``antenna_id`` names one antenna of the station; left out, the window
+    applies to every antenna of the station (one window per antenna).
+    """
+
+    antenna_id: Annotated[str | None, Field(min_length=1, max_length=40)] = None
+    start: UTCTime
+    end: Annotated[UTCTime, Field(description="after start (the window excludes it)")]
+    reason: Annotated[str, Field(max_length=2000, pattern=r"^[^\x00-\x1f]*$")] = ""
+
+
+class MaintenanceWindowOut(Model):
+    id: str
+    station_id: str
+    antenna_id: str
+    start: UTCTime
+    end: UTCTime
+    reason: str
+
+
+class AffectedContactOut(Model):
+    """A booked, active contact whose reserved span overlaps a new maintenance window."""
+
+    id: str
+    tenant_id: str
+    spacecraft_id: str
+    antenna_id: str
+    status: ContactStatus
+    aos: UTCTime
+    los: UTCTime
+    reserved_start: UTCTime
+    reserved_end: UTCTime
+
+
+class MaintenanceCreatedOut(Model):
+    """The windows created (one per antenna) and the booked contacts they overlap.
+
+    Overlapping contacts are not cancelled: the admin decides what to do with them.
+    """
+
+    windows: list[MaintenanceWindowOut]
+    affected_contacts: list[AffectedContactOut]
 
 
 # --- contacts ------------------------------------------------------------------------------------
@@ -214,6 +326,22 @@ class ContactCreate(Model):
     ] = None
 
 
+class ContactPrediction(Model):
+    """How a booked contact fits the passes of the ephemeris uploaded since (see ContactFitOut).
+
+    Set when an upload becomes the spacecraft's ephemeris in use; ``null`` on
+    a contact not checked since it was booked. A flag for the operator: the
+    contact's status and times are not changed.
+    """
+
+    ephemeris_id: str
+    checked_at: UTCTime
+    fit: Fit
+    predicted_aos: UTCTime | None
+    predicted_tca: UTCTime | None
+    predicted_los: UTCTime | None
+
+
 class ContactOut(Model):
     id: str
     spacecraft_id: str
@@ -229,6 +357,7 @@ class ContactOut(Model):
     version: int
     created_at: UTCTime
     updated_at: UTCTime
+    prediction: ContactPrediction | None = None
 
 
 class ContactPageOut(Model):
@@ -236,6 +365,85 @@ class ContactPageOut(Model):
 
     items: list[ContactOut]
     next_token: str | None
+
+
+class ContactUpdate(Model):
+    """New times for a SCHEDULED contact, accepted until its lock time (15 min before its start).
+
+    Fields left out keep their value; pre-pass and post-pass keep their
+    length. ``version`` is required: the contact's ``version`` as you last
+    read it. If the contact has changed since, nothing is written and the
+    answer is 409 ``stale_version`` naming both versions (optimistic locking).
+    """
+
+    version: Annotated[int, Field(ge=1, le=2_147_483_647)]
+    aos: UTCTime | None = None
+    los: UTCTime | None = None
+    tca: UTCTime | None = None
+    max_elevation_deg: Annotated[Finite | None, Field(ge=0, le=90)] = None
+
+
+class ContactEventOut(Model):
+    """One line of a contact's history, from the audit log.
+
+    ``action``: ``contact.reserved``, ``contact.updated``,
+    ``contact.status_changed`` or ``contact.cancelled``. ``from``/``to``: the
+    statuses where the status changed (``from`` is null for the reservation),
+    else null. ``api_key_id``: the key that made the change, null for what
+    the platform did on its own (time-driven status changes). ``detail``: the
+    audit record (times before and after an update; ``effective_at``, when
+    the new phase began, for a status change).
+    """
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    at: UTCTime
+    action: str
+    from_status: ContactStatus | None = Field(alias="from")
+    to_status: ContactStatus | None = Field(alias="to")
+    api_key_id: str | None
+    detail: dict[str, object]
+
+
+class ContactEventsOut(Model):
+    """A contact's history, oldest first."""
+
+    contact_id: str
+    items: list[ContactEventOut]
+
+
+# --- usage ---------------------------------------------------------------------------------------
+
+
+class UsageTotalsOut(Model):
+    """Contact minutes (reserved span, pre/post-pass included, exact) and counts by status group."""
+
+    completed_minutes: float = Field(description="COMPLETED: what would be billed.")
+    scheduled_minutes: float = Field(description="SCHEDULING, SCHEDULED.")
+    in_progress_minutes: float = Field(description="PREPASS, PASS, POSTPASS.")
+    completed_count: int
+    scheduled_count: int
+    in_progress_count: int
+    cancelled_count: int = Field(description="CANCELLING, CANCELLED, PROVIDER_CANCELLED.")
+    failed_count: int = Field(description="FAILED, PROVIDER_FAILED.")
+
+
+class SpacecraftUsageOut(Model):
+    """One spacecraft's share of the month."""
+
+    spacecraft_id: str
+    spacecraft_name: str
+    totals: UsageTotalsOut
+
+
+class UsageOut(Model):
+    """A tenant's contact usage in one UTC month ``[start, end)``; minutes split at its edges."""
+
+    month: str
+    start: UTCTime
+    end: UTCTime
+    totals: UsageTotalsOut
+    spacecraft: list[SpacecraftUsageOut]
 
 
 # --- mission profiles ----------------------------------------------------------------------------
@@ -345,3 +553,113 @@ class AvailableContactPageOut(Model):
     items: list[AvailableContactOut]
     next_token: str | None
     skipped: list[SkippedSpacecraft]
+
+
+# --- network schedules ---------------------------------------------------------------------------
+
+ScheduleMethod = Literal["auto", "greedy", "cpsat"]
+JobStatus = Literal["queued", "running", "succeeded", "failed"]
+DemandUnit = Literal["contacts", "seconds", "bytes"]
+
+
+class ScheduleRequestIn(Model):
+    """What one spacecraft needs per day; give exactly one of the three ``*_per_day``."""
+
+    spacecraft_id: Annotated[str, Field(min_length=1, max_length=40)]
+    contacts_per_day: Annotated[float | None, Field(gt=0, le=1000)] = None
+    seconds_per_day: Annotated[float | None, Field(gt=0, le=86_400)] = None
+    bytes_per_day: Annotated[float | None, Field(gt=0, le=1e16)] = None
+    min_duration_s: Annotated[float, Field(ge=0, le=86_400)] = 60.0
+    max_duration_s: Annotated[float | None, Field(gt=0, le=86_400)] = None
+    priority: Annotated[int, Field(ge=1, le=5, description="1 is the most important")] = 3
+    earliest: UTCTime | None = None
+    latest: UTCTime | None = None
+    station_ids: Annotated[list[str], Field(max_length=1000)] = []
+    excluded_station_ids: Annotated[list[str], Field(max_length=1000)] = []
+
+
+class ScheduleCreate(Model):
+    """A planning job: the window, the requests, and how long the solver may take."""
+
+    start: UTCTime
+    end: UTCTime
+    requests: Annotated[list[ScheduleRequestIn], Field(min_length=1, max_length=2000)]
+    mission_profile_id: Annotated[str | None, Field(min_length=1, max_length=40)] = None
+    station_ids: Annotated[list[str], Field(max_length=1000)] = []
+    time_limit_s: Annotated[float, Field(gt=0, le=600)] = 10.0
+    method: ScheduleMethod = "auto"
+    fairness: bool = True
+    commit: bool = Field(default=False, description="book the plan as soon as it is ready")
+
+
+class PlannedContactOut(BaseModel):
+    request_index: int
+    spacecraft_id: str
+    station_id: str
+    antenna_id: str
+    aos: UTCTime
+    tca: UTCTime | None
+    los: UTCTime
+    max_elevation_deg: float | None
+    prepass_s: int
+    postpass_s: int
+    expected_volume_bytes: float
+
+
+class TenantShareOut(BaseModel):
+    tenant_id: str
+    value: float
+    requested_value: float
+    share: float
+    fair_share: float
+    ratio: float
+
+
+class UnservedRequestOut(BaseModel):
+    request_index: int
+    spacecraft_id: str
+    served: float
+    demand: float
+    unit: DemandUnit
+    reason: str
+    detail: str
+
+
+class PlanOut(BaseModel):
+    """A plan: its value, an upper bound on any plan's value, the gap (0-1), and the contacts."""
+
+    value: float
+    bound: float
+    bound_method: str
+    gap: float
+    solve_s: float
+    solver: str
+    status: str
+    contacts: list[PlannedContactOut]
+    shares: list[TenantShareOut]
+    unserved: list[UnservedRequestOut]
+    skipped: list[SkippedSpacecraft] = []
+
+
+class RefusedContactOut(BaseModel):
+    index: int
+    code: str
+    message: str
+
+
+class CommitOut(BaseModel):
+    booked: list[str]
+    refused: list[RefusedContactOut]
+
+
+class ScheduleOut(BaseModel):
+    id: str
+    status: JobStatus
+    stage: str
+    progress: float
+    created_at: UTCTime
+    updated_at: UTCTime
+    error: str | None
+    plan: PlanOut | None
+    committed_at: UTCTime | None
+    commit: CommitOut | None

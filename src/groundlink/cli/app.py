@@ -9,10 +9,14 @@ Commands::
     groundlink stations list         the stations of a file or the demo network
     groundlink doctor                versions, SGP4 core, services
     groundlink up                    serve the API with a demo network, tenant and fleet
-    groundlink spacecraft ...        add|list|show|delete, ephemeris add (over the API)
-    groundlink contacts ...          available|book|list|show|cancel (over the API)
+    groundlink spacecraft ...        add|list|show|update|delete, ephemeris add (over the API)
+    groundlink mission-profiles ...  add|list|show|delete (over the API)
+    groundlink contacts ...          available|book|list|show|update|events|cancel (over the API)
+    groundlink usage [--month M]     your contact minutes in a month (over the API)
     groundlink keys ...              create|list|revoke (over the API)
-    groundlink ground-stations list  the network's stations (over the API)
+    groundlink ground-stations ...   list|show|add, maintenance add|list|remove (over the API)
+    groundlink schedule solve|plot   solve an instance file or a SatNet week; Gantt chart
+    groundlink schedule plan|show|explain|commit  the network scheduler (over the API)
 
 Exit codes: 0 success, 1 problems found (``elements check``/``convert``),
 2 bad input (one line ``error: ...`` on stderr). Settings come from options
@@ -26,7 +30,20 @@ from typing import Annotated
 import typer
 
 from groundlink import __version__
-from groundlink.cli import doctor, elements, passes, resources, stations, track, up
+from groundlink.cli import (
+    doctor,
+    elements,
+    mission_profiles,
+    network,
+    passes,
+    planning,
+    resources,
+    schedule,
+    stations,
+    track,
+    up,
+    usage,
+)
 
 app = typer.Typer(
     name="groundlink",
@@ -42,9 +59,13 @@ app.add_typer(stations.app)
 app.command("doctor")(doctor.doctor)
 app.command("up")(up.up)
 app.add_typer(resources.spacecraft_app)
+app.add_typer(mission_profiles.mission_profiles_app)
 app.add_typer(resources.contacts_app)
 app.add_typer(resources.keys_app)
-app.add_typer(resources.ground_stations_app)
+app.add_typer(network.ground_stations_app)
+app.command("usage")(usage.usage)
+app.add_typer(schedule.app)
+planning.register(schedule.app)
 
 
 def _print_version(value: bool) -> None:

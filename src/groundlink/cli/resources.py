@@ -3,9 +3,9 @@
 Every command here talks to a running API over HTTP through
 :class:`groundlink.client.GroundlinkClient`::
 
-    groundlink spacecraft add|list|show|delete
+    groundlink spacecraft add|list|show|update|delete
     groundlink spacecraft ephemeris add SPACECRAFT FILE
-    groundlink contacts available|book|list|show|cancel
+    groundlink contacts available|book|list|show|update|events|cancel
     groundlink keys create|list|revoke
     groundlink ground-stations list
 
@@ -30,6 +30,7 @@ from pydantic import BaseModel
 from rich import box
 from rich.table import Table
 
+from groundlink.api.schemas import EphemerisUploadOut
 from groundlink.cli.edge import count, fail, rejects_bad_input, say, stdout_console
 from groundlink.client import DEFAULT_API_URL, GroundlinkClient
 from groundlink.contacts.conflicts import iso_z
@@ -194,6 +195,39 @@ def spacecraft_show(
         _print(_table(_SPACECRAFT_COLUMNS, _spacecraft_rows([sat])))
 
 
+@spacecraft_app.command("update")
+@rejects_bad_input
+def spacecraft_update(
+    spacecraft_id: Annotated[str, typer.Argument(metavar="SPACECRAFT", help="Spacecraft id.")],
+    name: Annotated[str | None, typer.Option("--name", help="A new name.")] = None,
+    norad_id: Annotated[
+        int | None, typer.Option("--norad-id", help="NORAD catalog number.")
+    ] = None,
+    max_simultaneous_contacts: Annotated[
+        int | None,
+        typer.Option("--max-simultaneous-contacts", help="Contacts it can hold at once."),
+    ] = None,
+    api_url: ApiUrl = DEFAULT_API_URL,
+    api_key: ApiKey = None,
+    output: OutputOption = Output.table,
+) -> None:
+    """Change a spacecraft's name, NORAD id or contact limit (the options given)."""
+    changes = {
+        "name": name,
+        "norad_id": norad_id,
+        "max_simultaneous_contacts": max_simultaneous_contacts,
+    }
+    changes = {key: value for key, value in changes.items() if value is not None}
+    if not changes:
+        fail("nothing to change: give --name, --norad-id or --max-simultaneous-contacts")
+    with _client(api_url, api_key) as api:
+        sat = api.update_spacecraft(spacecraft_id, **changes)
+    if output is Output.json:
+        _write_json(sat)
+    else:
+        _print(_table(_SPACECRAFT_COLUMNS, _spacecraft_rows([sat])), f"updated spacecraft {sat.id}")
+
+
 @spacecraft_app.command("delete")
 @rejects_bad_input
 def spacecraft_delete(
@@ -268,6 +302,47 @@ def ephemeris_add(
         _table(_EPHEMERIS_COLUMNS, [row]),
         f"uploaded version {ephemeris.version} for {spacecraft_id}",
     )
+    _print_fits(ephemeris)
+
+
+_FIT_COLUMNS = (
+    "contact",
+    "antenna",
+    "AOS (UTC)",
+    "LOS (UTC)",
+    "fit",
+    "predicted AOS (UTC)",
+    "predicted LOS (UTC)",
+)
+
+
+def _print_fits(ephemeris: EphemerisUploadOut) -> None:
+    """How the booked contacts fit the uploaded ephemeris, if it is the one in use."""
+    if not ephemeris.in_use:
+        say(stdout_console(), "not the ephemeris in use (disabled, or a higher priority one is)")
+        return
+    affected = ephemeris.affected_contacts
+    if not affected:
+        say(stdout_console(), "in use; no booked contacts to re-predict")
+        return
+    rows = [
+        (
+            a.id,
+            a.antenna_id,
+            iso_z(a.aos),
+            iso_z(a.los),
+            a.fit,
+            "" if a.predicted_aos is None else iso_z(a.predicted_aos),
+            "" if a.predicted_los is None else iso_z(a.predicted_los),
+        )
+        for a in affected
+    ]
+    tally = {fit: sum(a.fit == fit for a in affected) for fit in ("fits", "shifted", "lost")}
+    _print(
+        _table(_FIT_COLUMNS, rows),
+        f"re-predicted {count(len(affected), 'contact')}: {tally['fits']} fit, "
+        f"{tally['shifted']} shifted, {tally['lost']} lost (flagged only: nothing was moved)",
+    )
 
 
 # --- ground stations -----------------------------------------------------------------------------
@@ -326,6 +401,7 @@ _CONTACT_COLUMNS = (
     "AOS (UTC)",
     "LOS (UTC)",
     "max el (deg)",
+    "fit",
 )
 
 
@@ -339,20 +415,34 @@ def _contact_rows(items: Iterable[Any]) -> Iterator[tuple[object, ...]]:
             iso_z(contact.aos),
             iso_z(contact.los),
             "" if contact.max_elevation_deg is None else f"{contact.max_elevation_deg:.1f}",
+            "" if contact.prediction is None else contact.prediction.fit,
         )
 
 
-_AVAILABLE_PREFERRED = (
-    "spacecraft_id",
-    "station_name",
-    "antenna_name",
-    "antenna_id",
-    "aos",
-    "tca",
-    "los",
-    "max_elevation_deg",
-    "volume_bytes",
+_AVAILABLE_COLUMNS = (
+    "spacecraft",
+    "station",
+    "antenna",
+    "AOS (UTC)",
+    "TCA (UTC)",
+    "LOS (UTC)",
+    "max el (deg)",
+    "volume (GB)",
 )
+
+
+def _available_rows(items: Iterable[Any]) -> Iterator[tuple[object, ...]]:
+    for offer in items:
+        yield (
+            offer.spacecraft_id,
+            offer.station_name,
+            offer.antenna_name,
+            iso_z(offer.aos),
+            iso_z(offer.tca),
+            iso_z(offer.los),
+            f"{offer.max_elevation_deg:.1f}",
+            f"{offer.volume_bytes / 1e9:.2f}",
+        )
 
 
 @contacts_app.command("available")
@@ -397,12 +487,9 @@ def contacts_available(
     if output is Output.json:
         _write_json(items)
         return
-    present = {
-        key for item in items for key, value in item.items() if not isinstance(value, (dict, list))
-    }
-    columns = [key for key in _AVAILABLE_PREFERRED if key in present] or sorted(present)
-    rows = [[item.get(column) for column in columns] for item in items]
-    _print(_table(columns, rows), count(len(items), "available contact"))
+    _print(
+        _table(_AVAILABLE_COLUMNS, _available_rows(items)), count(len(items), "available contact")
+    )
 
 
 @contacts_app.command("book")
@@ -530,6 +617,85 @@ def contacts_cancel(
         _print(
             _table(_CONTACT_COLUMNS, _contact_rows([contact])), f"cancelled contact {contact.id}"
         )
+
+
+@contacts_app.command("update")
+@rejects_bad_input
+def contacts_update(
+    contact_id: Annotated[str, typer.Argument(metavar="CONTACT", help="Contact id.")],
+    aos: Annotated[str | None, typer.Option("--aos", help="New AOS, ISO-8601 (UTC).")] = None,
+    los: Annotated[str | None, typer.Option("--los", help="New LOS, ISO-8601 (UTC).")] = None,
+    tca: Annotated[str | None, typer.Option("--tca", help="New closest approach (UTC).")] = None,
+    max_elevation_deg: Annotated[
+        float | None, typer.Option("--max-elevation-deg", help="Highest elevation, degrees.")
+    ] = None,
+    version: Annotated[
+        int | None,
+        typer.Option("--version", help="The version you read (default: the current one)."),
+    ] = None,
+    api_url: ApiUrl = DEFAULT_API_URL,
+    api_key: ApiKey = None,
+    output: OutputOption = Output.table,
+) -> None:
+    """Move a SCHEDULED contact to new times, until its lock time (15 min before start)."""
+    new_aos, new_los, new_tca = _time(aos, "--aos"), _time(los, "--los"), _time(tca, "--tca")
+    with _client(api_url, api_key) as api:
+        expected = api.get_contact(contact_id).version if version is None else version
+        contact = api.update_contact(
+            contact_id,
+            version=expected,
+            aos=new_aos,
+            los=new_los,
+            tca=new_tca,
+            max_elevation_deg=max_elevation_deg,
+        )
+    if output is Output.json:
+        _write_json(contact)
+    else:
+        _print(
+            _table(_CONTACT_COLUMNS, _contact_rows([contact])),
+            f"updated contact {contact.id} (version {contact.version})",
+        )
+
+
+def _event_note(detail: dict[str, object]) -> str:
+    """What a history line adds: when a phase began, or which times an update moved."""
+    if "effective_at" in detail:
+        return f"since {detail['effective_at']}"
+    before, after = detail.get("before"), detail.get("after")
+    if isinstance(before, dict) and isinstance(after, dict):
+        moved = [f"{k} → {after[k]}" for k in ("aos", "los") if before[k] != after[k]]
+        return ", ".join(moved)
+    return ""
+
+
+@contacts_app.command("events")
+@rejects_bad_input
+def contacts_events(
+    contact_id: Annotated[str, typer.Argument(metavar="CONTACT", help="Contact id.")],
+    api_url: ApiUrl = DEFAULT_API_URL,
+    api_key: ApiKey = None,
+    output: OutputOption = Output.table,
+) -> None:
+    """Show a contact's history: reserved, updated, status changes, cancelled (oldest first)."""
+    with _client(api_url, api_key) as api:
+        events = api.contact_events(contact_id)
+    if output is Output.json:
+        _write_json(events.model_dump(mode="json", by_alias=True)["items"])
+        return
+    rows = [
+        (
+            iso_z(event.at),
+            event.action.removeprefix("contact.").replace("_", " "),
+            "" if event.from_status is None else event.from_status.value,
+            "" if event.to_status is None else event.to_status.value,
+            event.api_key_id or "(system)",
+            _event_note(event.detail),
+        )
+        for event in events.items
+    ]
+    columns = ("at (UTC)", "event", "from", "to", "api key", "note")
+    _print(_table(columns, rows), f"{count(len(rows), 'event')} of contact {contact_id}")
 
 
 # --- keys ----------------------------------------------------------------------------------------

@@ -35,6 +35,10 @@ KEY_FILE = "demo-api-key"
 DATABASE_FILE = "groundlink.db"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
+#: Most server processes ``--workers`` may ask for.
+MAX_WORKERS = 32
+#: The application factory that each of several worker processes calls.
+APP_FACTORY = "groundlink.api.app:create_app"
 
 
 def database_url(data_dir: Path) -> str:
@@ -79,6 +83,14 @@ def up(
         bool,
         typer.Option("--new-demo-key", help="Issue another demo API key (to the key file)."),
     ] = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            help="Server processes; each has its own database pool and rate-limit buckets.",
+            min=1,
+            max=MAX_WORKERS,
+        ),
+    ] = 1,
 ) -> None:
     """Start the groundlink API with a demo network, tenant and fleet (re-running keeps data)."""
     import uvicorn
@@ -93,6 +105,7 @@ def up(
     sessions = session_factory(app.state.engine)
     with sessions() as session:
         demo = seed_demo(session, utc_now())
+    interrupted = app.state.schedule_runner.fail_interrupted()
     key = demo.api_key
     if key is None and new_demo_key:
         with sessions() as session:
@@ -116,8 +129,16 @@ def up(
             f"demo API key   not stored ({key_path} is missing); "
             "run groundlink up --new-demo-key for a new one",
         )
+    if interrupted:
+        say(console, f"planning jobs  {interrupted} interrupted by the last stop: marked failed")
     say(console, f"try: curl -H 'Authorization: Bearer <key>' {base}/v1/spacecraft")
     if not _is_loopback(host):
         say(console, f"warning: listening on {host}, reachable from other machines", "yellow")
     sys.stdout.flush()
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    if workers == 1:
+        uvicorn.run(app, host=host, port=port, log_level="info")
+        return
+    # Several processes: each builds its own app on the same (migrated, seeded) database.
+    app.state.engine.dispose()
+    os.environ["GROUNDLINK_DATABASE_URL"] = url
+    uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, workers=workers, log_level="info")

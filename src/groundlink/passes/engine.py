@@ -1,7 +1,8 @@
 """Pass prediction for a whole fleet over a whole network: :func:`find_passes`.
 
 This is the public entry point of the pass engine. It checks its inputs,
-splits the fleet into chunks and, for each (on several processes when there
+groups the fleet by SGP4 step (near-circular orbits take the long one),
+splits each group into chunks and, for each (on several processes when there
 is enough work: SGP4 holds the GIL), runs
 :func:`groundlink.passes.search.search_chunk`, applies azimuth-dependent
 horizon masks and adds Sun geometry at TCA; then it joins the chunks into one
@@ -15,8 +16,9 @@ import multiprocessing
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -27,7 +29,7 @@ from groundlink.orbits.frames import east_north_up, geodetic_to_ecef_km, rotate_
 from groundlink.orbits.propagation import SGP4_ERRORS, SatelliteBatch, split_julian_date
 from groundlink.orbits.sun import is_sunlit, sun_elevation_deg, sun_position_teme_km
 from groundlink.passes.masks import apply_horizon_masks
-from groundlink.passes.search import ObserverArrays, RawPasses, TimeGrid, search_chunk
+from groundlink.passes.search import ObserverArrays, TimeGrid, search_chunk
 from groundlink.passes.table import PassTable, iso_utc_ms, unix_seconds
 from groundlink.stations.model import Antenna, GroundStation
 
@@ -48,12 +50,21 @@ ProgressCallback = Callable[[int, int], None]
 class SearchSettings:
     """Tuning of the search; the defaults meet the documented accuracy.
 
-    ``coarse_step_s``: SGP4 step (quintic Hermite in between);
-    ``substeps``: fine points per coarse step (where crossings are bracketed).
+    ``coarse_step_s``: SGP4 step for near-circular orbits (eccentricity at
+    most ``circular_eccentricity``), septic Hermite in between; other orbits
+    get half of it. ``fine_step_s``: spacing of the fine points where
+    crossings are bracketed (the coarse step is a whole multiple of it).
     """
 
-    coarse_step_s: float = 300.0
-    substeps: int = 5
+    coarse_step_s: float = 600.0
+    fine_step_s: float = 60.0
+    circular_eccentricity: float = 0.05
+
+    def step_for(self, satellite: OrbitalElements) -> float:
+        """The SGP4 step for one satellite's orbit, seconds (before fitting the window)."""
+        if satellite.eccentricity <= self.circular_eccentricity:
+            return self.coarse_step_s
+        return self.coarse_step_s / 2
 
 
 def find_passes(
@@ -100,13 +111,20 @@ def find_passes(
     antennas = tuple((station, antenna) for station in stations for antenna in station.antennas)
     floor = 0.0 if min_elevation_deg is None else min_elevation_deg
     observers = _observer_arrays(antennas, floor)
-    grid = _time_grid(start, end, settings, ut1_minus_utc_s)
 
-    chunk = _Chunk((), observers, antennas, grid, floor)
-    found = _FoundPasses(RawPasses.empty(), np.zeros(0, bool), np.zeros(0))
+    found: list[_FoundPasses] = []
     if satellites and antennas:
-        found = _concatenate(_run_chunks(satellites, chunk, workers, progress))
-    return _assemble(found, satellites, antennas, grid, start)
+        # Satellites that share an SGP4 step share a grid.
+        groups: dict[float, list[int]] = {}
+        for index, satellite in enumerate(satellites):
+            groups.setdefault(settings.step_for(satellite), []).append(index)
+        plan = [
+            (np.array(members), _time_grid(start, end, step_s, settings, ut1_minus_utc_s))
+            for step_s, members in sorted(groups.items(), reverse=True)
+        ]
+        shared = _Chunk(np.zeros(0, np.int64), (), observers, antennas, plan[0][1], floor)
+        found = _run_chunks(satellites, plan, shared, workers, progress)
+    return _assemble(found, satellites, antennas, start)
 
 
 def _check_window(start: datetime, end: datetime) -> None:
@@ -139,27 +157,34 @@ def _observer_arrays(
 
 
 def _time_grid(
-    start: datetime, end: datetime, settings: SearchSettings, ut1_minus_utc_s: float
+    start: datetime,
+    end: datetime,
+    step_s: float,
+    settings: SearchSettings,
+    ut1_minus_utc_s: float,
 ) -> TimeGrid:
     """A grid ending exactly at ``end``: the coarse step shrinks to divide the window."""
     span_s = (end - start).total_seconds()
-    n_coarse = max(1, math.ceil(span_s / settings.coarse_step_s))
+    n_coarse = max(1, math.ceil(span_s / step_s))
     coarse_step_s = span_s / n_coarse
+    substeps = max(1, round(coarse_step_s / settings.fine_step_s))
     jd_whole, jd_fraction = split_julian_date(start)
     return TimeGrid(
         jd_whole,
         jd_fraction,
         n_coarse,
         coarse_step_s=coarse_step_s,
-        fine_step_s=coarse_step_s / settings.substeps,
+        fine_step_s=coarse_step_s / substeps,
         ut1_minus_utc_s=ut1_minus_utc_s,
     )
 
 
 @dataclass(frozen=True)
 class _Chunk:
-    """One worker's task: some satellites, and everything shared by all tasks."""
+    """One worker's task: some satellites (and their indices in the fleet), their grid,
+    and the network."""
 
+    satellite_index: npt.NDArray[np.int64]
     satellites: tuple[OrbitalElements, ...]
     observers: ObserverArrays
     antennas: tuple[tuple[GroundStation, Antenna], ...]
@@ -169,11 +194,19 @@ class _Chunk:
 
 @dataclass(frozen=True)
 class _FoundPasses:
-    """A chunk's passes, cut by the horizon masks, with the Sun at TCA."""
+    """A chunk's passes, cut by the horizon masks, with the Sun at TCA, sorted by AOS.
 
-    raw: RawPasses
-    sunlit: npt.NDArray[np.bool_]
-    sun_elevation_deg: FloatArray
+    ``columns`` are the :class:`PassTable` columns by name (fleet satellite
+    indices, times in seconds from the window's start): only what the table
+    needs travels back from a worker. ``problems`` are the chunk's SGP4
+    failures as (satellite, message).
+    """
+
+    columns: dict[str, npt.NDArray[Any]]
+    problems: list[tuple[int, str]]
+
+    def __len__(self) -> int:
+        return len(self.columns["aos_unix_s"])
 
 
 def _search(chunk: _Chunk) -> _FoundPasses:
@@ -183,26 +216,53 @@ def _search(chunk: _Chunk) -> _FoundPasses:
     raw = apply_horizon_masks(
         raw, chunk.satellites, chunk.antennas, observers, grid, chunk.floor_deg
     )
-    # The Sun moves slowly: evaluate it on the coarse grid and interpolate to each TCA.
+    # The Sun moves slowly (0.04° an hour): evaluated on the coarse grid, linear in between.
     grid_s = np.arange(grid.n_coarse + 1) * grid.coarse_step_s
     sun_on_grid = sun_position_teme_km(*grid.julian(grid_s))
-    sun_teme = np.stack([np.interp(raw.tca_s, grid_s, axis) for axis in sun_on_grid])
+    steps = raw.tca_s / grid.coarse_step_s
+    before = np.clip(steps.astype(np.int64), 0, grid.n_coarse - 1)
+    after = before + 1
+    sun_teme = sun_on_grid[:, before] + (steps - before) * (
+        sun_on_grid[:, after] - sun_on_grid[:, before]
+    )
     sun_ecef = rotate_teme_to_ecef(sun_teme, grid.gmst_rad(raw.tca_s))
     sun_el = sun_elevation_deg(
         sun_ecef,
         np.take(observers.position_km, raw.observer, axis=1),
         np.take(observers.up, raw.observer, axis=1),
     )
-    return _FoundPasses(raw, is_sunlit(raw.tca_position_km, sun_ecef), sun_el)
+    problems = [
+        (int(chunk.satellite_index[sat]), _describe_error(chunk.satellites[sat], grid, k, code))
+        for sat, k, code in raw.errors
+    ]
+    # Sorted here, in parallel, so that the final sort merges sorted runs.
+    order = np.argsort(raw.aos_s, kind="stable")
+    columns: dict[str, npt.NDArray[Any]] = {
+        "satellite_index": chunk.satellite_index[raw.satellite[order]],
+        "antenna_index": raw.observer[order],
+        "aos_unix_s": raw.aos_s[order],
+        "tca_unix_s": raw.tca_s[order],
+        "los_unix_s": raw.los_s[order],
+        "max_elevation_deg": raw.max_elevation_deg[order],
+        "aos_azimuth_deg": raw.aos_azimuth_deg[order],
+        "tca_azimuth_deg": raw.tca_azimuth_deg[order],
+        "los_azimuth_deg": raw.los_azimuth_deg[order],
+        "aos_clipped": raw.aos_clipped[order],
+        "los_clipped": raw.los_clipped[order],
+        "sunlit": is_sunlit(raw.tca_position_km, sun_ecef)[order],
+        "sun_elevation_deg": sun_el[order],
+    }
+    return _FoundPasses(columns, problems)
 
 
 def _run_chunks(
     satellites: Sequence[OrbitalElements],
+    plan: list[tuple[npt.NDArray[np.int64], TimeGrid]],
     shared: _Chunk,
     workers: int | None,
     progress: ProgressCallback | None,
-) -> list[tuple[int, _FoundPasses]]:
-    """Search every chunk of the fleet; returns (first satellite index, passes) per chunk."""
+) -> list[_FoundPasses]:
+    """Search every chunk of every (satellites, grid) group of ``plan``."""
     total = len(satellites)
     if workers is None:
         workers = os.cpu_count() or 1
@@ -211,86 +271,107 @@ def _run_chunks(
     size = max(1, min(round(CHUNK_SATELLITE_DAYS / days), total))
     if parallel:  # at least one chunk per worker
         size = min(size, math.ceil(total / workers))
-    chunks = {
-        first: replace(shared, satellites=tuple(satellites[first : first + size]))
-        for first in range(0, total, size)
-    }
+    chunks = [
+        replace(
+            shared,
+            satellite_index=members[first : first + size],
+            satellites=tuple(satellites[i] for i in members[first : first + size]),
+            grid=grid,
+        )
+        for members, grid in plan
+        for first in range(0, members.size, size)
+    ]
     if progress:
         progress(0, total)
-    results: list[tuple[int, _FoundPasses]] = []
+    results: list[_FoundPasses] = []
+    done = 0
     if not parallel or len(chunks) <= 1:
-        for first, chunk in chunks.items():
-            results.append((first, _search(chunk)))
+        for chunk in chunks:
+            results.append(_search(chunk))
+            done += len(chunk.satellites)
             if progress:
-                progress(min(first + size, total), total)
+                progress(done, total)
         return results
+    from groundlink.passes.kernels import compile_kernels  # see search._KERNELS_NOTE
+
+    compile_kernels()
     context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         futures: dict[Future[_FoundPasses], int] = {
-            pool.submit(_search, chunk): first for first, chunk in chunks.items()
+            pool.submit(_search, chunk): len(chunk.satellites) for chunk in chunks
         }
-        done = 0
         for future in as_completed(futures):
-            first = futures[future]
-            results.append((first, future.result()))
-            done += min(size, total - first)
+            results.append(future.result())
+            done += futures[future]
             if progress:
                 progress(done, total)
     return results
 
 
-def _concatenate(parts: list[tuple[int, _FoundPasses]]) -> _FoundPasses:
-    """Join chunk results, turning chunk-local satellite indices into fleet indices."""
-    ordered = sorted(parts, key=lambda part: part[0])
-    raw = RawPasses.concatenate(
-        [
-            replace(
-                found.raw,
-                satellite=found.raw.satellite + first,
-                errors=[(first + sat, k, code) for sat, k, code in found.raw.errors],
-            )
-            for first, found in ordered
-        ]
-    )
-    return _FoundPasses(
-        raw,
-        np.concatenate([found.sunlit for _, found in ordered]),
-        np.concatenate([found.sun_elevation_deg for _, found in ordered]),
-    )
-
-
 def _assemble(
-    found: _FoundPasses,
+    parts: list[_FoundPasses],
     satellites: tuple[OrbitalElements, ...],
     antennas: tuple[tuple[GroundStation, Antenna], ...],
-    grid: TimeGrid,
     start: datetime,
 ) -> PassTable:
-    """Absolute times, AOS order, and the problem list."""
-    raw = found.raw
+    """The chunks' passes in one table sorted by AOS, with absolute times and the problems.
+
+    Each column is written once, straight from the chunks to its place in
+    AOS order, without a joined copy first: this runs in the parent process
+    alone, after the workers, over hundreds of thousands of passes.
+    """
+    problems = tuple(message for _, message in sorted(p for part in parts for p in part.problems))
+    parts = [part for part in parts if len(part)] or [_FoundPasses(_empty_columns(), [])]
+    aos, satellite, antenna = (
+        np.concatenate([part.columns[name] for part in parts])
+        for name in ("aos_unix_s", "satellite_index", "antenna_index")
+    )
+    order = _aos_order(aos, satellite, antenna)
+    place = np.empty_like(order)
+    place[order] = np.arange(order.size)
+    columns: dict[str, npt.NDArray[Any]] = {}
+    for name, empty in _empty_columns().items():
+        column = np.empty(order.size, empty.dtype)
+        first = 0
+        for part in parts:
+            column[place[first : first + len(part)]] = part.columns[name]
+            first += len(part)
+        columns[name] = column
     t0 = unix_seconds(start)
-    order = np.argsort(raw.aos_s, kind="stable")
-    problems = tuple(
-        _describe_error(satellites[sat], grid, k, code) for sat, k, code in sorted(raw.errors)
-    )
-    return PassTable(
-        satellites=satellites,
-        antennas=antennas,
-        satellite_index=raw.satellite[order],
-        antenna_index=raw.observer[order],
-        aos_unix_s=t0 + raw.aos_s[order],
-        tca_unix_s=t0 + raw.tca_s[order],
-        los_unix_s=t0 + raw.los_s[order],
-        max_elevation_deg=raw.max_elevation_deg[order],
-        aos_azimuth_deg=raw.aos_azimuth_deg[order],
-        tca_azimuth_deg=raw.tca_azimuth_deg[order],
-        los_azimuth_deg=raw.los_azimuth_deg[order],
-        aos_clipped=raw.aos_clipped[order],
-        los_clipped=raw.los_clipped[order],
-        sunlit=found.sunlit[order],
-        sun_elevation_deg=found.sun_elevation_deg[order],
-        problems=problems,
-    )
+    for name in ("aos_unix_s", "tca_unix_s", "los_unix_s"):
+        columns[name] += t0
+    return PassTable(satellites=satellites, antennas=antennas, problems=problems, **columns)
+
+
+def _empty_columns() -> dict[str, npt.NDArray[Any]]:
+    """The :class:`PassTable` columns, empty, with their types."""
+    integer = ("satellite_index", "antenna_index")
+    boolean = ("aos_clipped", "los_clipped", "sunlit")
+    context = ("satellites", "antennas", "problems")
+    return {
+        f.name: np.zeros(0, np.int64 if f.name in integer else bool if f.name in boolean else float)
+        for f in fields(PassTable)
+        if f.name not in context
+    }
+
+
+def _aos_order(
+    aos_s: FloatArray, satellite: npt.NDArray[np.int64], antenna: npt.NDArray[np.int64]
+) -> npt.NDArray[np.intp]:
+    """Row order by AOS, equal AOS (passes clipped at the start) by satellite and antenna.
+
+    The ties are ordered explicitly so that the table does not depend on how
+    the fleet was split into chunks; only they need the slower three-key sort.
+    """
+    order = np.argsort(aos_s, kind="stable")  # a merge of the chunks' sorted runs
+    tied = np.zeros(order.size, bool)
+    equal = np.flatnonzero(aos_s[order][1:] == aos_s[order][:-1])
+    tied[equal] = tied[equal + 1] = True
+    rows = np.flatnonzero(tied)
+    if rows.size:
+        runs = order[rows]  # whole runs of equal AOS, in AOS order
+        order[rows] = runs[np.lexsort((antenna[runs], satellite[runs], aos_s[runs]))]
+    return order
 
 
 def _describe_error(satellite: OrbitalElements, grid: TimeGrid, k: int, code: int) -> str:

@@ -10,15 +10,29 @@ off and emits ``BEGIN`` itself, ``BEGIN IMMEDIATE`` for a session opened with
 transactions). A check-then-insert in such a transaction cannot race another
 one: the second waits at ``BEGIN IMMEDIATE`` until the first commits.
 
+SQLite has one write lock for the whole file, and a writer that finds it
+taken sleeps and retries (1 ms, 2 ms, ... up to 100 ms between tries), so
+under load the lock is often free while every writer sleeps, and an unlucky
+one waits seconds. Writers of one process therefore queue on a lock of
+their own first (:func:`write_transaction`) and reach ``BEGIN IMMEDIATE``
+one at a time, woken as soon as the previous one commits; the busy timeout
+still arbitrates between processes (``groundlink up --workers``).
+
 PostgreSQL goes through psycopg 3; there, races are stopped by constraints
-and row locks (see ``groundlink.services.booking``).
+and row locks (see ``groundlink.services.booking``). Its pool keeps
+:data:`POSTGRES_POOL_SIZE` connections: starting a PostgreSQL backend costs
+milliseconds of CPU, and SQLAlchemy's default (5 kept, 10 more opened and
+closed as needed) made the API open and close a connection for most
+requests once more than 5 ran at once.
 """
 
 from __future__ import annotations
 
 import os
+import threading
+import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -31,8 +45,19 @@ DEFAULT_DATABASE_URL = "sqlite:///./groundlink-data/groundlink.db"
 #: How long a SQLite writer waits for the lock before giving up, in milliseconds.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
+#: PostgreSQL connections an engine keeps open, and how many more it may open for a while.
+#: Their sum is anyio's default of 40 worker threads, which run the API's synchronous routes
+#: (one connection each at most), so a request never waits for a connection.
+POSTGRES_POOL_SIZE = 32
+POSTGRES_MAX_OVERFLOW = 8
+
 #: Execution option that asks for ``BEGIN IMMEDIATE`` on SQLite (ignored elsewhere).
 _BEGIN_OPTION = "groundlink_sqlite_begin"
+
+#: The in-process writer queue of each SQLite engine (see the module docstring).
+_SQLITE_WRITE_LOCKS: weakref.WeakKeyDictionary[Engine, threading.RLock] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def database_url_from_env() -> str:
@@ -58,6 +83,8 @@ def create_engine_from_url(url: str | None = None, **engine_options: Any) -> Eng
     if make_url(url).get_backend_name() == "sqlite":
         return _sqlite_engine(url, engine_options)
     engine_options.setdefault("pool_pre_ping", True)
+    engine_options.setdefault("pool_size", POSTGRES_POOL_SIZE)
+    engine_options.setdefault("max_overflow", POSTGRES_MAX_OVERFLOW)
     return create_engine(url, **engine_options)
 
 
@@ -85,6 +112,7 @@ def _sqlite_engine(url: str, engine_options: dict[str, Any]) -> Engine:
         mode = connection.get_execution_options().get(_BEGIN_OPTION, "DEFERRED")
         connection.exec_driver_sql(f"BEGIN {mode}")
 
+    _SQLITE_WRITE_LOCKS[engine] = threading.RLock()
     return engine
 
 
@@ -99,15 +127,20 @@ def write_transaction(session: Session) -> Iterator[Session]:
 
     On SQLite it starts with ``BEGIN IMMEDIATE``, taking the database's write
     lock before the first read, so everything read inside it stays true
-    until the commit. ``session`` must not be in a transaction already.
+    until the commit; before that it waits its turn behind the process's
+    other writers. ``session`` must not be in a transaction already.
     """
-    with session.begin():
+    bind = session.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    with _SQLITE_WRITE_LOCKS.get(engine) or nullcontext(), session.begin():
         session.connection(execution_options={_BEGIN_OPTION: "IMMEDIATE"})
         yield session
 
 
 __all__ = [
     "DEFAULT_DATABASE_URL",
+    "POSTGRES_MAX_OVERFLOW",
+    "POSTGRES_POOL_SIZE",
     "create_engine_from_url",
     "database_url_from_env",
     "session_factory",

@@ -315,6 +315,14 @@ class Contact(Base):
     turnaround``. ``status`` holds a :class:`~groundlink.contacts.states.ContactStatus`
     value. ``version`` starts at 1 and grows by one on every change
     (optimistic locking).
+
+    ``prediction`` (null until checked) says how the booked ``[aos, los]``
+    fits the passes predicted from the spacecraft's ephemeris in use, as
+    written by :mod:`groundlink.services.reprediction` when a new ephemeris
+    takes over: ``{"ephemeris_id", "checked_at", "fit", "predicted_aos",
+    "predicted_tca", "predicted_los"}``. It is a flag for the operator, not
+    a change of the booking: writing it changes neither ``version`` nor
+    ``updated_at``.
     """
 
     __tablename__ = "contacts"
@@ -338,12 +346,46 @@ class Contact(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     version: Mapped[int] = mapped_column(Integer, default=1)
+    prediction: Mapped[dict[str, Any] | None]
 
     __table_args__ = (
         Index("ix_contacts_antenna_id_reserved_start", "antenna_id", "reserved_start"),
         Index("ix_contacts_spacecraft_id_aos", "spacecraft_id", "aos"),
         Index("ix_contacts_tenant_id_aos_id", "tenant_id", "aos", "id"),
     )
+
+
+# --- network plans ------------------------------------------------------------------------------
+
+
+class ScheduleRow(Base):
+    """A network-scheduling job and its plan (``POST /v1/schedules``).
+
+    ``spec`` is the request as received (window, requests, solver options);
+    ``status`` is ``queued``, ``running``, ``succeeded`` or ``failed``, with
+    ``stage`` and ``progress`` (0-1) while it runs; ``result`` the plan
+    (value, bound, gap, shares, unserved requests, contacts) once it
+    succeeded; ``commit_result`` what booking the plan did (contacts booked,
+    and those refused with why), set once when the plan is committed.
+    """
+
+    __tablename__ = "schedules"
+
+    id: Mapped[str] = _id_column("sch")
+    tenant_id: Mapped[str] = _owner("tenants")
+    api_key_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    status: Mapped[str] = mapped_column(String(16))
+    stage: Mapped[str] = mapped_column(String(64), default="")
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    spec: Mapped[dict[str, Any]]
+    result: Mapped[dict[str, Any] | None]
+    error: Mapped[str | None] = mapped_column(Text)
+    commit_result: Mapped[dict[str, Any] | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    committed_at: Mapped[datetime | None]
+
+    __table_args__ = (Index("ix_schedules_tenant_id_created_at", "tenant_id", "created_at"),)
 
 
 # --- bookkeeping -------------------------------------------------------------------------------
@@ -404,6 +446,7 @@ __all__ = [
     "MaintenanceWindow",
     "MissionProfile",
     "RfLink",
+    "ScheduleRow",
     "Spacecraft",
     "Tenant",
     "UTCDateTime",

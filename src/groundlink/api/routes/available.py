@@ -5,9 +5,11 @@ on what the database holds, so the API, the CLI and the benchmarks agree:
 
 * **Spacecraft**: the ones named by ``spacecraft_id`` (repeatable), or the
   tenant's whole fleet when none is named. Another tenant's id is a 404.
-* **Elements**: per spacecraft, AWS's rule: among its ephemerides that are
-  enabled and unexpired (no ``expires_at``, or one after now), the one of
-  highest ``priority``, and of those the newest (highest ``version``).
+* **Elements**: per spacecraft, AWS's rule
+  (:func:`groundlink.services.catalog.ephemerides_in_use`): among its
+  ephemerides that are enabled and unexpired (no ``expires_at``, or one
+  after now), the one of highest ``priority``, and of those the newest
+  (highest ``version``).
 * **Downlink**: the spacecraft's first downlink RF link (by link id) with
   both an EIRP and a data rate: the link budget needs both.
 * **Antennas**: every antenna of the network (or of the stations named by
@@ -41,20 +43,19 @@ not propagate them) are listed in ``skipped`` with the reason.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Annotated
 
 import numpy as np
 from fastapi import APIRouter, Query
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from groundlink.adapters.db.models import (
     ACTIVE_STATUSES,
     AntennaRow,
     Contact,
-    Ephemeris,
     GroundStationRow,
     MaintenanceWindow,
     RfLink,
@@ -73,9 +74,9 @@ from groundlink.api.schemas import (
 from groundlink.errors import InvalidInput
 from groundlink.orbits.elements import parse_utc
 from groundlink.orbits.omm import elements_from_omm
-from groundlink.services import availability
+from groundlink.services import availability, catalog
 from groundlink.services.errors import NotFound
-from groundlink.stations.model import Antenna, FrequencyBand, GroundStation, HorizonMask
+from groundlink.stations.model import GroundStation
 
 router = APIRouter(prefix="/contacts", tags=["contacts"])
 
@@ -96,19 +97,10 @@ def _fleet(
     for wanted in ids:
         if wanted not in found:
             raise NotFound("spacecraft", wanted)
-    chosen: dict[str, Ephemeris] = {}
+    row_ids = [row.id for row in rows]
+    chosen = catalog.ephemerides_in_use(session, row_ids, now)
     links: dict[str, RfLink] = {}
     if rows:
-        row_ids = [row.id for row in rows]
-        ephemerides = select(Ephemeris).where(
-            Ephemeris.spacecraft_id.in_(row_ids),
-            Ephemeris.enabled.is_(True),
-            or_(Ephemeris.expires_at.is_(None), Ephemeris.expires_at > now),
-        )
-        for found_ephemeris in session.scalars(
-            ephemerides.order_by(Ephemeris.priority.desc(), Ephemeris.version.desc())
-        ):
-            chosen.setdefault(found_ephemeris.spacecraft_id, found_ephemeris)
         downlinks = select(RfLink).where(
             RfLink.spacecraft_id.in_(row_ids),
             RfLink.direction == "downlink",
@@ -181,16 +173,7 @@ def _network(
     for row in rows:
         if not antennas[row.id]:
             continue
-        stations.append(
-            GroundStation(
-                id=row.id,
-                name=row.name,
-                latitude_deg=row.latitude_deg,
-                longitude_deg=row.longitude_deg,
-                altitude_m=row.altitude_m,
-                antennas=tuple(_antenna(a) for a in antennas[row.id]),
-            )
-        )
+        stations.append(catalog.station_from_rows(row, antennas[row.id]))
         names[row.id] = row.name
         for antenna in antennas[row.id]:
             names[antenna.id] = antenna.name
@@ -199,20 +182,6 @@ def _network(
                 g_over_t_db_k=antenna.g_over_t_db_k, turnaround_s=antenna.turnaround_s
             )
     return stations, receivers, names
-
-
-def _antenna(row: AntennaRow) -> Antenna:
-    mask = row.horizon_mask
-    return Antenna(
-        id=row.id,
-        min_elevation_deg=row.min_elevation_deg,
-        bands=tuple(FrequencyBand(**band) for band in row.bands),
-        horizon_mask=(
-            HorizonMask(tuple(mask["azimuth_deg"]), tuple(mask["elevation_deg"])) if mask else None
-        ),
-        max_slew_azimuth_deg_s=row.max_slew_azimuth_deg_s,
-        max_slew_elevation_deg_s=row.max_slew_elevation_deg_s,
-    )
 
 
 def _profile(row: ProfileRow | None) -> availability.MissionProfile:
@@ -454,3 +423,52 @@ def resolve_available_contact(
         if rows.size:
             return contacts.row(int(rows[np.argmin(offset[rows])]))
     raise _gone(contact_id)
+
+
+@dataclass(frozen=True)
+class NetworkOffer:
+    """What the network can offer a fleet over a window, and what was left out.
+
+    ``contacts`` is None when there is nothing to offer (no usable spacecraft
+    or no station); ``turnaround_s`` is each antenna's setup time by antenna id.
+    """
+
+    contacts: availability.AvailableContacts | None
+    profile: availability.MissionProfile
+    turnaround_s: dict[str, float]
+    skipped: list[SkippedSpacecraft]
+
+
+def network_offer(
+    session: Session,
+    fleet_by_tenant: dict[str, list[str]],
+    station_ids: list[str],
+    profile_row: ProfileRow | None,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+) -> NetworkOffer:
+    """The available contacts of the spacecraft in ``fleet_by_tenant`` (ids per owner tenant).
+
+    The same computation as the listing above, for spacecraft of one or
+    several tenants (a network plan). ``session`` must not be in a transaction.
+    """
+    with session.begin():
+        fleet: list[availability.Spacecraft] = []
+        skipped: list[SkippedSpacecraft] = []
+        for tenant_id, ids in fleet_by_tenant.items():
+            tenant_fleet, tenant_skipped = _fleet(session, tenant_id, ids, now)
+            fleet += tenant_fleet
+            skipped += tenant_skipped
+        profile = _profile(profile_row)
+        stations, receivers, _names = _network(session, station_ids)
+        maintenance, busy = _blocked(session, stations, start, end)
+    turnaround_s = {antenna_id: r.turnaround_s for (_s, antenna_id), r in receivers.items()}
+    if not fleet or not stations:
+        return NetworkOffer(None, profile, turnaround_s, skipped)
+    contacts = availability.available_contacts(
+        fleet, stations, receivers, profile, start, end, maintenance=maintenance, busy=busy
+    )
+    for problem in contacts.problems:
+        skipped.append(_skip(problem.split(" ", 1)[0], problem))
+    return NetworkOffer(contacts, profile, turnaround_s, skipped)

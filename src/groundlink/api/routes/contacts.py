@@ -1,8 +1,11 @@
-"""``/v1/contacts``: reserve, describe, list and cancel contacts, through the booking service.
+"""``/v1/contacts``: reserve, describe, list, change and cancel contacts, and their history.
 
 Double booking is refused by :mod:`groundlink.services.booking` (and the
 database): a conflict is a 409 ``contact_conflict`` naming the contact in the
-way (when the caller owns it) and both time ranges.
+way (when the caller owns it) and both time ranges. A change
+(``PATCH``) carries the ``version`` the caller read (optimistic locking); the
+history (``/events``) is the contact's audit log, status changes made by the
+clock (:mod:`groundlink.services.lifecycle`) included.
 """
 
 from __future__ import annotations
@@ -19,10 +22,19 @@ from groundlink.adapters.db.models import Contact
 from groundlink.api.auth import Booker, NowDep, Reader, SessionDep
 from groundlink.api.idempotency import IdempotencyHeader, fingerprint, remember, replayed
 from groundlink.api.routes import available
-from groundlink.api.schemas import ContactCreate, ContactOut, ContactPageOut, UTCTime
+from groundlink.api.schemas import (
+    ContactCreate,
+    ContactEventOut,
+    ContactEventsOut,
+    ContactOut,
+    ContactPageOut,
+    ContactPrediction,
+    ContactUpdate,
+    UTCTime,
+)
 from groundlink.contacts.states import ContactStatus
 from groundlink.errors import InvalidInput
-from groundlink.services import booking
+from groundlink.services import booking, lifecycle
 
 router = APIRouter(prefix="/contacts", tags=["contacts"])
 
@@ -44,6 +56,9 @@ def contact_out(row: Contact) -> ContactOut:
         version=row.version,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        prediction=(
+            None if row.prediction is None else ContactPrediction.model_validate(row.prediction)
+        ),
     )
 
 
@@ -160,6 +175,56 @@ def list_contacts(
 def get_contact(contact_id: str, principal: Reader, session: SessionDep) -> ContactOut:
     """One contact of the tenant."""
     return contact_out(booking.get_contact(session, principal.tenant_id, contact_id))
+
+
+@router.patch("/{contact_id}")
+def update_contact(
+    contact_id: str, body: ContactUpdate, principal: Booker, session: SessionDep, now: NowDep
+) -> ContactOut:
+    """Move a SCHEDULED contact's pass to new times, until its lock time (15 min before start).
+
+    ``version`` must be the contact's current version: 409 ``stale_version``
+    (naming both) if it has changed since you read it, 409
+    ``locked_for_changes`` (naming the lock time) past the lock time or once
+    the contact is no longer SCHEDULED, 409 ``contact_conflict`` if the new
+    times are taken. Pre-pass and post-pass keep their length. Returns the
+    contact with its version one higher.
+    """
+    changes = booking.ContactChanges(
+        aos=body.aos, los=body.los, tca=body.tca, max_elevation_deg=body.max_elevation_deg
+    )
+    if changes == booking.ContactChanges():
+        raise InvalidInput("aos", None, "at least one of aos, los, tca, max_elevation_deg")
+    row = booking.update_contact(
+        session,
+        principal.tenant_id,
+        contact_id,
+        changes,
+        body.version,
+        now,
+        api_key_id=principal.key_id,
+    )
+    return contact_out(row)
+
+
+@router.get("/{contact_id}/events")
+def contact_events(contact_id: str, principal: Reader, session: SessionDep) -> ContactEventsOut:
+    """The contact's history, oldest first: reserved, updated, status changes, cancelled."""
+    events = lifecycle.contact_events(session, principal.tenant_id, contact_id)
+    items = [
+        ContactEventOut.model_validate(
+            {
+                "at": event.at,
+                "action": event.action,
+                "from": event.from_status,
+                "to": event.to_status,
+                "api_key_id": event.api_key_id,
+                "detail": event.detail,
+            }
+        )
+        for event in events
+    ]
+    return ContactEventsOut(contact_id=contact_id, items=items)
 
 
 @router.delete("/{contact_id}")

@@ -2,7 +2,11 @@
 
 Another tenant's spacecraft is a 404, exactly like one that does not exist.
 Ephemerides are uploads of one element set (TLE or OMM), numbered from 1 per
-spacecraft; a bad record is a 422 naming the field and the line.
+spacecraft; a bad record is a 422 naming the field and the line. An upload
+that becomes the ephemeris in use re-predicts the spacecraft's booked
+contacts in the same transaction (:mod:`groundlink.services.reprediction`)
+and lists how each fits in ``affected_contacts``; contacts are flagged, never
+moved or cancelled.
 """
 
 from __future__ import annotations
@@ -20,8 +24,10 @@ from groundlink.api.errors import ApiError
 from groundlink.api.idempotency import IdempotencyHeader, create_once, fingerprint, remember
 from groundlink.api.routes._common import audit
 from groundlink.api.schemas import (
+    ContactFitOut,
     EphemerisCreate,
     EphemerisOut,
+    EphemerisUploadOut,
     RfLinkIn,
     RfLinkOut,
     SpacecraftCreate,
@@ -31,6 +37,7 @@ from groundlink.api.schemas import (
 from groundlink.errors import InvalidInput
 from groundlink.orbits.elements import parse_utc
 from groundlink.orbits.ingest import parse_elements
+from groundlink.services import reprediction
 from groundlink.services.errors import NotFound
 
 router = APIRouter(prefix="/spacecraft", tags=["spacecraft"])
@@ -259,15 +266,24 @@ def upload_ephemeris(
     now: NowDep,
     request: Request,
     idempotency_key: IdempotencyHeader = None,
-) -> EphemerisOut:
-    """Upload one element set (TLE or OMM) as the spacecraft's next ephemeris version."""
+) -> EphemerisUploadOut:
+    """Upload one element set (TLE or OMM) as the spacecraft's next ephemeris version.
+
+    If it becomes the ephemeris in use (enabled, unexpired, highest priority,
+    newest), every SCHEDULED contact of the spacecraft that has not begun is
+    checked against its passes: ``affected_contacts`` says for each whether
+    the booked pass still ``fits``, has ``shifted`` (with the predicted AOS,
+    TCA and LOS to move it to) or is ``lost``. The same goes into each
+    contact's ``prediction``. Contacts are flagged, not changed: the operator
+    decides.
+    """
     print_ = fingerprint("POST", request.url.path, body)
     return create_once(
         session,
         principal.tenant_id,
         idempotency_key,
         print_,
-        EphemerisOut,
+        EphemerisUploadOut,
         lambda: _upload(spacecraft_id, body, principal, session, now, idempotency_key, print_),
     )
 
@@ -280,7 +296,7 @@ def _upload(
     now: datetime,
     idempotency_key: str | None,
     print_: str,
-) -> EphemerisOut:
+) -> EphemerisUploadOut:
     with write_transaction(session):
         row = session.scalars(
             select(Spacecraft).where(Spacecraft.id == spacecraft_id).with_for_update()
@@ -312,9 +328,32 @@ def _upload(
             ephemeris.id,
             {"spacecraft_id": row.id, "version": ephemeris.version},
         )
-        result = _ephemeris_out(ephemeris)
+        check = reprediction.check_after_upload(
+            session, ephemeris, now, api_key_id=principal.key_id
+        )
+        result = EphemerisUploadOut(
+            **_ephemeris_out(ephemeris).model_dump(),
+            in_use=check.in_use,
+            affected_contacts=[_fit_out(contact) for contact in check.contacts],
+        )
         remember(session, principal.tenant_id, idempotency_key, print_, now, result)
         return result
+
+
+def _fit_out(contact: Contact) -> ContactFitOut:
+    """A contact just checked (its ``prediction`` set), as the upload answer lists it."""
+    prediction = contact.prediction
+    assert prediction is not None, "repredict_contacts sets every contact it returns"
+    return ContactFitOut(
+        id=contact.id,
+        antenna_id=contact.antenna_id,
+        aos=contact.aos,
+        los=contact.los,
+        fit=prediction["fit"],
+        predicted_aos=prediction["predicted_aos"],
+        predicted_tca=prediction["predicted_tca"],
+        predicted_los=prediction["predicted_los"],
+    )
 
 
 @router.get("/{spacecraft_id}/ephemerides")

@@ -1,0 +1,377 @@
+"""Network-scheduling jobs: plan in the background, report progress, book a plan.
+
+``POST /v1/schedules`` stores a job (``queued``) and hands its id to a
+:class:`ScheduleRunner`, whose worker thread
+
+1. asks the network what it can offer the requests' spacecraft over the
+   window (:func:`groundlink.api.routes.available.network_offer`: the same
+   available contacts a listing shows, so maintenance and contacts booked
+   already are respected),
+2. turns that into a scheduling instance
+   (:func:`groundlink.scheduling.from_available.instance_from_available`),
+3. solves it (:func:`groundlink.scheduling.solve.solve`), writing the stage
+   and progress (0-1) to the job's row as it goes, and
+4. stores the plan; with ``commit`` it books it at once (:func:`commit_plan`).
+
+Booking a plan goes through :func:`groundlink.services.booking.reserve_contact`
+one contact at a time: the same rule and the same database guarantee as any
+reservation. A contact that was taken meanwhile is refused and reported; the
+others are still booked. A job interrupted by a server stop is marked
+``failed`` the next time the server starts.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+
+import numpy as np
+from sqlalchemy import update
+from sqlalchemy.orm import Session, sessionmaker
+
+from groundlink.adapters.db import write_transaction
+from groundlink.adapters.db.models import MissionProfile as ProfileRow
+from groundlink.adapters.db.models import ScheduleRow
+from groundlink.api.routes.available import network_offer
+from groundlink.api.schemas import (
+    CommitOut,
+    PlannedContactOut,
+    PlanOut,
+    RefusedContactOut,
+    ScheduleCreate,
+    TenantShareOut,
+    UnservedRequestOut,
+)
+from groundlink.errors import GroundlinkError
+from groundlink.scheduling.from_available import PlanRequest, instance_from_available
+from groundlink.scheduling.model import DemandKind, Schedule
+from groundlink.scheduling.solve import solve
+from groundlink.services import booking
+from groundlink.services.availability import AvailableContacts
+
+log = logging.getLogger(__name__)
+
+#: Least seconds between two progress writes of one job.
+_PROGRESS_EVERY_S = 0.5
+
+
+def stored_spec(spec: ScheduleCreate, owners: dict[str, str]) -> dict[str, object]:
+    """What a job's row keeps: the request as received and each spacecraft's owner tenant."""
+    return {"request": spec.model_dump(mode="json"), "owners": owners}
+
+
+def read_spec(row: ScheduleRow) -> tuple[ScheduleCreate, dict[str, str]]:
+    """The request and the owners a job's row keeps (see :func:`stored_spec`)."""
+    return ScheduleCreate.model_validate(row.spec["request"]), dict(row.spec["owners"])
+
+
+def plan_requests(
+    spec: ScheduleCreate, owners: dict[str, str], prepass_s: int, postpass_s: int
+) -> list[PlanRequest]:
+    """The spec's requests as :class:`PlanRequest` (ids ``r0``, ``r1``, ...; owner as tenant).
+
+    ``owners`` maps each spacecraft id to the tenant that owns it; every
+    contact holds its antenna ``prepass_s``/``postpass_s`` around the pass.
+    """
+    requests = []
+    for index, wanted in enumerate(spec.requests):
+        amounts = {
+            DemandKind.CONTACTS: wanted.contacts_per_day,
+            DemandKind.SECONDS: wanted.seconds_per_day,
+            DemandKind.BYTES: wanted.bytes_per_day,
+        }
+        kind, amount = next((k, a) for k, a in amounts.items() if a is not None)
+        requests.append(
+            PlanRequest(
+                id=f"r{index}",
+                tenant=owners[wanted.spacecraft_id],
+                spacecraft_id=wanted.spacecraft_id,
+                amount_per_day=amount,
+                demand_kind=kind,
+                min_duration_s=wanted.min_duration_s,
+                max_duration_s=(
+                    float("inf") if wanted.max_duration_s is None else wanted.max_duration_s
+                ),
+                priority=wanted.priority,
+                earliest=wanted.earliest,
+                latest=wanted.latest,
+                stations=tuple(wanted.station_ids),
+                excluded_stations=tuple(wanted.excluded_station_ids),
+                prepass_s=prepass_s,
+                postpass_s=postpass_s,
+            )
+        )
+    return requests
+
+
+def plan_out(
+    schedule: Schedule,
+    contacts: AvailableContacts,
+    source_rows: np.ndarray,
+    requests: list[PlanRequest],
+    prepass_s: int,
+    postpass_s: int,
+    epoch: datetime,
+) -> PlanOut:
+    """A solver's schedule as the API shows it (times back to UTC, ids back to the platform's)."""
+    index_of = {request.id: i for i, request in enumerate(requests)}
+    planned = []
+    for chosen in sorted(schedule.contacts, key=lambda c: (c.start_s, c.resources)):
+        row = contacts.row(int(source_rows[chosen.opportunity]))
+        aos = epoch + timedelta(seconds=chosen.start_s)
+        los = epoch + timedelta(seconds=chosen.end_s)
+        whole = (los - aos).total_seconds()
+        planned.append(
+            PlannedContactOut(
+                request_index=index_of[chosen.request],
+                spacecraft_id=row.spacecraft_id,
+                station_id=row.station_id,
+                antenna_id=row.antenna_id,
+                aos=aos,
+                tca=row.tca if aos <= row.tca <= los else None,
+                los=los,
+                max_elevation_deg=row.max_elevation_deg if aos <= row.tca <= los else None,
+                prepass_s=prepass_s,
+                postpass_s=postpass_s,
+                expected_volume_bytes=row.volume_bytes
+                * whole
+                / max((row.los - row.aos).total_seconds(), 1e-9),
+            )
+        )
+    by_id = {request.id: request for request in requests}
+    return PlanOut(
+        value=schedule.value,
+        bound=schedule.bound,
+        bound_method=schedule.bound_method,
+        gap=schedule.gap,
+        solve_s=schedule.solve_s,
+        solver=schedule.solver,
+        status=schedule.status,
+        contacts=planned,
+        shares=[
+            TenantShareOut(
+                tenant_id=share.tenant,
+                value=share.value,
+                requested_value=share.requested_value,
+                share=share.share,
+                fair_share=share.fair_share,
+                ratio=share.ratio,
+            )
+            for share in schedule.shares
+        ],
+        unserved=[
+            UnservedRequestOut(
+                request_index=index_of[unserved.request],
+                spacecraft_id=by_id[unserved.request].spacecraft_id,
+                served=unserved.served,
+                demand=unserved.demand,
+                unit=by_id[unserved.request].demand_kind.value,
+                reason=unserved.reason,
+                detail=unserved.detail,
+            )
+            for unserved in schedule.unserved
+        ],
+    )
+
+
+def commit_plan(
+    session: Session,
+    row: ScheduleRow,
+    owners: dict[str, str],
+    now: datetime,
+    api_key_id: str | None,
+) -> CommitOut:
+    """Book every contact of ``row``'s plan through the booking service; refusals are reported.
+
+    ``owners`` maps spacecraft id to tenant: a network plan books each
+    contact for the tenant that owns the spacecraft.
+    """
+    assert row.result is not None
+    plan = PlanOut.model_validate(row.result)
+    spec, _owners = read_spec(row)
+    booked: list[str] = []
+    refused: list[RefusedContactOut] = []
+    for index, planned in enumerate(plan.contacts):
+        reservation = booking.ReservationRequest(
+            spacecraft_id=planned.spacecraft_id,
+            antenna_id=planned.antenna_id,
+            aos=planned.aos,
+            los=planned.los,
+            tca=planned.tca,
+            max_elevation_deg=planned.max_elevation_deg,
+            mission_profile_id=spec.mission_profile_id,
+            prepass_s=planned.prepass_s,
+            postpass_s=planned.postpass_s,
+        )
+        try:
+            contact = booking.reserve_contact(
+                session, owners[planned.spacecraft_id], reservation, now, api_key_id=api_key_id
+            )
+        except GroundlinkError as error:
+            code = type(error).__name__
+            refused.append(RefusedContactOut(index=index, code=code, message=str(error)))
+        else:
+            booked.append(contact.id)
+    return CommitOut(booked=booked, refused=refused)
+
+
+class ScheduleRunner:
+    """Runs planning jobs on a worker thread, one at a time (the solver uses both cores)."""
+
+    def __init__(
+        self, sessions: sessionmaker[Session], clock: Callable[[], datetime], workers: int = 1
+    ) -> None:
+        self._sessions = sessions
+        self._clock = clock
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="schedule")
+
+    def submit(self, schedule_id: str) -> None:
+        """Queue job ``schedule_id`` (its row exists, ``queued``)."""
+        self._pool.submit(self._run_logged, schedule_id)
+
+    def shutdown(self) -> None:
+        """Stop taking jobs; the job under way finishes."""
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def fail_interrupted(self) -> int:
+        """Mark jobs left ``queued`` or ``running`` by a stopped server as failed; how many."""
+        with self._sessions() as session, write_transaction(session):
+            result = session.execute(
+                update(ScheduleRow)
+                .where(ScheduleRow.status.in_(["queued", "running"]))
+                .values(status="failed", error="interrupted: the server stopped before it ended")
+            )
+            return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    def _set(self, schedule_id: str, **values: object) -> None:
+        with self._sessions() as session, write_transaction(session):
+            session.execute(
+                update(ScheduleRow)
+                .where(ScheduleRow.id == schedule_id)
+                .values(updated_at=self._clock(), **values)
+            )
+
+    def _run_logged(self, schedule_id: str) -> None:
+        try:
+            self._run(schedule_id)
+        except Exception as error:  # a job must end as failed, never stay running
+            log.exception("schedule %s failed", schedule_id)
+            self._set(schedule_id, status="failed", error=f"{type(error).__name__}: {error}")
+
+    def _run(self, schedule_id: str) -> None:
+        with self._sessions() as session:
+            row = session.get(ScheduleRow, schedule_id)
+            assert row is not None
+            spec, owners = read_spec(row)
+            api_key_id = row.api_key_id
+            profile_row = (
+                None
+                if spec.mission_profile_id is None
+                else session.get(ProfileRow, spec.mission_profile_id)
+            )
+        self._set(schedule_id, status="running", stage="predicting passes", progress=0.0)
+        now = self._clock()
+        fleet: dict[str, list[str]] = {}
+        for craft_id, tenant_id in owners.items():
+            fleet.setdefault(tenant_id, []).append(craft_id)
+        with self._sessions() as session:
+            offer = network_offer(
+                session, fleet, spec.station_ids, profile_row, spec.start, spec.end, now
+            )
+        prepass_s, postpass_s = round(offer.profile.prepass_s), round(offer.profile.postpass_s)
+        requests = plan_requests(spec, owners, prepass_s, postpass_s)
+        contacts = offer.contacts if offer.contacts is not None else _no_contacts()
+        instance, source_rows = instance_from_available(
+            contacts,
+            requests,
+            spec.start,
+            spec.end,
+            offer.turnaround_s,
+            name=schedule_id,
+        )
+        last_write = [0.0]
+
+        def progress(stage: str, fraction: float) -> None:
+            moment = time.monotonic()
+            if moment - last_write[0] >= _PROGRESS_EVERY_S or fraction >= 1.0:
+                last_write[0] = moment
+                self._set(schedule_id, stage=stage, progress=round(min(max(fraction, 0), 1), 3))
+
+        schedule = solve(
+            instance,
+            time_limit_s=spec.time_limit_s,
+            method=spec.method,
+            fairness=spec.fairness,
+            progress=progress,
+        )
+        plan = plan_out(
+            schedule, contacts, source_rows, requests, prepass_s, postpass_s, spec.start
+        )
+        plan.skipped = offer.skipped
+        finished: dict[str, object] = {"result": plan.model_dump(mode="json")}
+        if spec.commit:
+            self._set(schedule_id, stage="booking", **finished)
+            with self._sessions() as session:
+                row = session.get(ScheduleRow, schedule_id)
+                assert row is not None
+                session.expunge(row)
+                booked = commit_plan(session, row, owners, self._clock(), api_key_id)
+            finished |= {
+                "committed_at": self._clock(),
+                "commit_result": booked.model_dump(mode="json"),
+            }
+        self._set(schedule_id, status="succeeded", stage="done", progress=1.0, **finished)
+
+
+def claim_and_commit(
+    session: Session, schedule_id: str, now: datetime, api_key_id: str | None
+) -> CommitOut | None:
+    """Book ``schedule_id``'s plan once: None if it was committed already (by anyone)."""
+    with write_transaction(session):
+        claimed = session.execute(
+            update(ScheduleRow)
+            .where(
+                ScheduleRow.id == schedule_id,
+                ScheduleRow.committed_at.is_(None),
+                ScheduleRow.status == "succeeded",
+            )
+            .values(committed_at=now, updated_at=now)
+        )
+        if not claimed.rowcount:  # type: ignore[attr-defined]
+            return None
+    row = session.get(ScheduleRow, schedule_id)
+    assert row is not None
+    session.expunge(row)
+    result = commit_plan(session, row, read_spec(row)[1], now, api_key_id)
+    with write_transaction(session):
+        session.execute(
+            update(ScheduleRow)
+            .where(ScheduleRow.id == schedule_id)
+            .values(commit_result=result.model_dump(mode="json"), updated_at=now)
+        )
+    return result
+
+
+def _no_contacts() -> AvailableContacts:
+    empty_f = np.zeros(0)
+    return AvailableContacts(
+        spacecraft_ids=(),
+        antennas=(),
+        spacecraft_index=np.zeros(0, np.int64),
+        antenna_index=np.zeros(0, np.int64),
+        contact_id=np.zeros(0, dtype=object),
+        aos_unix_s=empty_f,
+        tca_unix_s=empty_f,
+        los_unix_s=empty_f,
+        max_elevation_deg=empty_f,
+        aos_azimuth_deg=empty_f,
+        tca_azimuth_deg=empty_f,
+        los_azimuth_deg=empty_f,
+        reserved_start_unix_s=empty_f,
+        reserved_end_unix_s=empty_f,
+        volume_bytes=empty_f,
+        trimmed=np.zeros(0, bool),
+    )

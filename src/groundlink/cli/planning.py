@@ -1,0 +1,268 @@
+"""``groundlink schedule plan|show|explain|commit``: the network scheduler of a running API.
+
+::
+
+    groundlink schedule plan --requests needs.yaml --hours 48 --time-limit 20
+    groundlink schedule explain sch-…
+    groundlink schedule commit sch-…
+
+``--requests`` is a YAML or JSON file: either a list of requests, or a
+mapping with ``requests`` and any other field of ``POST /v1/schedules``
+(``mission_profile_id``, ``station_ids``, ``fairness``, ...). Each request
+names a spacecraft and exactly one of ``contacts_per_day``,
+``seconds_per_day`` or ``bytes_per_day``, e.g.::
+
+    requests:
+      - {spacecraft_id: sc-…, contacts_per_day: 4, min_duration_s: 360, priority: 3}
+      - {spacecraft_id: sc-…, bytes_per_day: 2.0e11, priority: 1}
+
+The window, time limit, method and ``--commit`` come from the options.
+While the job runs a progress bar on stderr shows its stage; the summary
+gives value, bound and gap, each tenant's share and the unserved requests.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import yaml
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from groundlink.api.schemas import ScheduleOut
+from groundlink.cli.edge import (
+    count,
+    fail,
+    rejects_bad_input,
+    say,
+    stderr_console,
+    stdout_console,
+    utc_now,
+    window_length,
+    window_start,
+)
+from groundlink.cli.resources import (
+    ApiKey,
+    ApiUrl,
+    Output,
+    OutputOption,
+    _client,
+    _print,
+    _table,
+    _write_json,
+)
+from groundlink.client import DEFAULT_API_URL, GroundlinkClient
+from groundlink.contacts.conflicts import iso_z
+from groundlink.errors import InvalidInput
+
+_CONTACT_COLUMNS = ("#", "request", "spacecraft", "station", "antenna", "AOS (UTC)", "LOS (UTC)")
+_SHARE_COLUMNS = ("tenant", "value", "asked", "share", "fair share", "ratio")
+_UNSERVED_COLUMNS = ("request", "spacecraft", "served", "asked", "unit", "why")
+
+
+def read_requests(path: Path) -> dict[str, Any]:
+    """The body fields in a requests file (YAML or JSON): ``{"requests": [...], ...}``.
+
+    Raises:
+        InvalidInput: naming the file when it is neither a list nor a mapping with ``requests``.
+    """
+    try:
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        raise InvalidInput(
+            str(path), "unreadable YAML/JSON", f"a requests file ({error})"
+        ) from None
+    if isinstance(loaded, list):
+        return {"requests": loaded}
+    if isinstance(loaded, dict) and isinstance(loaded.get("requests"), list):
+        return loaded
+    raise InvalidInput(
+        str(path), type(loaded).__name__, "a list of requests, or a mapping with 'requests'"
+    )
+
+
+def _wait(api: GroundlinkClient, job: ScheduleOut) -> ScheduleOut:
+    console = stderr_console()
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+    )
+    with Progress(
+        *columns, console=console, transient=True, disable=not console.is_terminal
+    ) as bar:
+        task = bar.add_task("queued", total=1.0)
+
+        def show(polled: ScheduleOut) -> None:
+            bar.update(task, completed=polled.progress, description=polled.stage or polled.status)
+
+        return api.wait_schedule(job.id, poll_s=0.25, on_progress=show)
+
+
+def _summary(job: ScheduleOut) -> None:
+    if job.status == "failed":
+        fail(f"schedule {job.id} failed: {job.error}")
+    plan = job.plan
+    if plan is None:
+        _print(
+            _table(
+                ("id", "status", "stage", "progress"),
+                [(job.id, job.status, job.stage, f"{job.progress:.0%}")],
+            )
+        )
+        return
+    contacts = [
+        (
+            i,
+            c.request_index,
+            c.spacecraft_id,
+            c.station_id,
+            c.antenna_id,
+            iso_z(c.aos),
+            iso_z(c.los),
+        )
+        for i, c in enumerate(plan.contacts)
+    ]
+    _print(_table(_CONTACT_COLUMNS, contacts))
+    shares = [
+        (
+            s.tenant_id,
+            f"{s.value:,.2f}",
+            f"{s.requested_value:,.2f}",
+            f"{s.share:.1%}",
+            f"{s.fair_share:.1%}",
+            f"{s.ratio:.2f}",
+        )
+        for s in plan.shares
+    ]
+    _print(_table(_SHARE_COLUMNS, shares))
+    _explain(job)
+    line = (
+        f"schedule {job.id}: {count(len(plan.contacts), 'contact')}, value {plan.value:,.2f}, "
+        f"bound {plan.bound:,.2f} ({plan.bound_method}), gap {plan.gap:.1%}, "
+        f"{plan.solver} in {plan.solve_s:.1f} s"
+    )
+    if job.commit is not None:
+        line += f"; committed: {len(job.commit.booked)} booked, {len(job.commit.refused)} refused"
+    say(stdout_console(), line)
+
+
+def _explain(job: ScheduleOut) -> None:
+    assert job.plan is not None
+    rows = [
+        (
+            u.request_index,
+            u.spacecraft_id,
+            f"{u.served:,.6g}",
+            f"{u.demand:,.6g}",
+            u.unit,
+            f"{u.reason}: {u.detail}",
+        )
+        for u in job.plan.unserved
+    ]
+    if rows:
+        _print(_table(_UNSERVED_COLUMNS, rows), count(len(rows), "request") + " not fully served")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``plan``, ``show``, ``explain`` and ``commit`` to the ``schedule`` command group."""
+
+    @app.command("plan")
+    @rejects_bad_input
+    def plan(
+        requests: Annotated[
+            Path, typer.Option("--requests", help="YAML/JSON file of requests (see docs).")
+        ],
+        start: Annotated[
+            str | None, typer.Option("--start", help="Window start, UTC (default: now).")
+        ] = None,
+        hours: Annotated[float, typer.Option("--hours", help="Window length, at most 168.")] = 24.0,
+        time_limit_s: Annotated[
+            float, typer.Option("--time-limit", help="Solver seconds, at most 600.")
+        ] = 10.0,
+        method: Annotated[str, typer.Option("--method", help="auto, greedy or cpsat.")] = "auto",
+        commit: Annotated[bool, typer.Option("--commit", help="Book the plan when ready.")] = False,
+        api_url: ApiUrl = DEFAULT_API_URL,
+        api_key: ApiKey = None,
+        output: OutputOption = Output.table,
+    ) -> None:
+        """Plan contacts for your requests over the network (a dry run unless --commit)."""
+        body = read_requests(requests)
+        begin = window_start(start, utc_now())
+        body |= {
+            "start": iso_z(begin),
+            "end": iso_z(begin + window_length(hours)),
+            "time_limit_s": time_limit_s,
+            "method": method,
+            "commit": commit,
+        }
+        with _client(api_url, api_key) as api:
+            job = _wait(api, api.create_schedule(body))
+        _show(job, output)
+
+    @app.command("show")
+    @rejects_bad_input
+    def show(
+        schedule_id: Annotated[str, typer.Argument(metavar="SCHEDULE", help="Schedule id.")],
+        api_url: ApiUrl = DEFAULT_API_URL,
+        api_key: ApiKey = None,
+        output: OutputOption = Output.table,
+    ) -> None:
+        """Show a planning job: its progress, or its plan."""
+        with _client(api_url, api_key) as api:
+            _show(api.get_schedule(schedule_id), output)
+
+    @app.command("explain")
+    @rejects_bad_input
+    def explain(
+        schedule_id: Annotated[str, typer.Argument(metavar="SCHEDULE", help="Schedule id.")],
+        api_url: ApiUrl = DEFAULT_API_URL,
+        api_key: ApiKey = None,
+        output: OutputOption = Output.table,
+    ) -> None:
+        """Why each request of a plan was not fully served."""
+        with _client(api_url, api_key) as api:
+            job = api.get_schedule(schedule_id)
+        if job.plan is None:
+            fail(f"schedule {job.id} has no plan yet ({job.status})")
+        if output is Output.json:
+            _write_json([u.model_dump(mode="json") for u in job.plan.unserved])
+        elif job.plan.unserved:
+            _explain(job)
+        else:
+            say(stdout_console(), "every request is fully served")
+
+    @app.command("commit")
+    @rejects_bad_input
+    def commit_(
+        schedule_id: Annotated[str, typer.Argument(metavar="SCHEDULE", help="Schedule id.")],
+        api_url: ApiUrl = DEFAULT_API_URL,
+        api_key: ApiKey = None,
+        output: OutputOption = Output.table,
+    ) -> None:
+        """Book a plan: every contact through the booking service; refusals are listed."""
+        with _client(api_url, api_key) as api:
+            job = api.commit_schedule(schedule_id)
+        if output is Output.json:
+            _write_json(job)
+            return
+        assert job.commit is not None
+        refused = [(r.index, r.code, r.message) for r in job.commit.refused]
+        if refused:
+            _print(_table(("#", "code", "why"), refused))
+        _print(
+            _table(("booked contact",), [(contact_id,) for contact_id in job.commit.booked]),
+            f"{count(len(job.commit.booked), 'contact')} booked, {len(refused)} refused",
+        )
+
+
+def _show(job: ScheduleOut, output: Output) -> None:
+    if output is Output.json:
+        _write_json(job)
+    else:
+        _summary(job)
+
+
+__all__ = ["read_requests", "register"]

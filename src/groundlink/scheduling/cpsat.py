@@ -1,0 +1,1211 @@
+"""The optimiser: OR-Tools CP-SAT on optional contacts, whole or by time blocks.
+
+:func:`optimise` improves a valid schedule (the greedy's, usually) within a
+time limit and returns the best valid schedule it has found, never a worse
+one than its hint.
+
+**The model** (one per call, or one per time block, see below). Every
+usable opportunity may hold one contact (a *presence literal*); its value
+is linear in what it serves up to the request's demand, as
+:func:`~.model.request_value` says:
+
+* ``v_r <= served_r`` and ``v_r <= demand_r`` (in the request's unit: one
+  per contact, seconds, or bytes in millionths of the demand), the objective
+  ``sum_r w_r v_r / demand_r`` scaled to integers; ``min_served`` adds a
+  literal ``z_r`` (``served_r >= min_served z_r``, ``v_r <= demand_r
+  z_r``); ``max_contacts`` caps the literals of a request.
+* **Antennas.** Each contact holds its resources over ``[start - setup,
+  end + teardown)``; the *padded* hold ``[.., end + teardown +
+  turnaround)`` goes into one ``AddNoOverlap`` per resource, which is
+  exactly the conflict rule when there is no slew. Maintenance windows and
+  fixed contacts are fixed intervals in the same constraint.
+* **Spacecraft.** Contact spans ``[start, end)`` per spacecraft:
+  ``AddNoOverlap`` for at most one contact at once (the default), else
+  ``AddCumulative`` with capacity ``k``; fixed contacts count.
+
+**Two ways to place a contact**, chosen by the instance:
+
+* *Flexible* (no antenna has slew rates, e.g. SatNet's DSN weeks): one
+  interval per opportunity whose start and length are variables (integer
+  seconds, or milliseconds if the data are not whole seconds), anywhere
+  inside the window. With integral data this model is exact, so a proven
+  optimum is *the* optimum and CP-SAT's bound is a valid bound.
+* *Candidates* (slew counts): the slew between two contacts depends on
+  both contacts' edges (known at a pass's AOS/LOS, the worst case where a
+  contact is trimmed: :mod:`.feasibility`), which ``AddNoOverlap`` cannot
+  express. So each opportunity offers a few fixed contacts (the whole pass
+  when allowed; contacts of the minimum, or the longest useful, length
+  aligned on AOS and on LOS; and the hint's own contact) and the conflict
+  rule itself (:func:`~groundlink.contacts.conflicts.find_antenna_conflicts`)
+  decides every pair: ``AddNoOverlap`` over the turnaround-padded holds
+  (endpoints replaced by their ranks, which keeps every overlap exactly)
+  plus one clause per pair that conflicts only through slew. Measured: a
+  variable-start model would need either the worst-case slew everywhere
+  (about 5% of antenna time lost on a busy LEO network) or a pair
+  constraint per neighbouring pair (about ten times the model).
+
+**Blocks.** Up to :data:`FULL_MODEL_OPPORTUNITIES` usable opportunities
+the whole instance is one model. Above that, a large-neighbourhood search
+over time: a block of the horizon holding about
+:data:`BLOCK_OPPORTUNITIES` opportunities is freed (its contacts become the
+hint), everything else stays as it is (kept contacts act like fixed ones:
+they block antennas and spacecraft and count towards demand), the block is
+re-optimised, and the result is kept when the whole schedule's value
+grows. Blocks sweep the horizon, half-overlapping, then sweep again with a
+shifted origin until the time is up; each improvement is reported to
+``on_improvement(value, elapsed_s)``.
+
+No I/O, no global state; CP-SAT runs on ``workers`` threads.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+from ortools.sat.python import cp_model
+
+from groundlink.contacts.conflicts import (
+    MAX_AZIMUTH_MOVE_DEG,
+    MAX_ELEVATION_MOVE_DEG,
+    find_antenna_conflicts,
+)
+from groundlink.scheduling.fairness import FairnessRule, water_fill
+from groundlink.scheduling.feasibility import (
+    TIME_TOLERANCE_S,
+    IndexedInstance,
+    Usability,
+    amount_of,
+    edge_pointing_deg,
+    fixed_contacts,
+    index_instance,
+)
+from groundlink.scheduling.model import (
+    DemandKind,
+    Instance,
+    Opportunity,
+    Request,
+    Resource,
+    ScheduledContact,
+    request_value,
+)
+from groundlink.scheduling.validate import check_schedule, merged_maintenance
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+ImprovementCallback = Callable[[float, float], None]
+
+#: Largest instance (usable opportunities) solved as one model; larger ones go by blocks.
+FULL_MODEL_OPPORTUNITIES = 3_500
+#: Usable opportunities freed per block of the large-neighbourhood search.
+BLOCK_OPPORTUNITIES = 900
+#: Resolution of a bytes demand in the model: millionths of the demand.
+BYTES_STEPS = 1_000_000
+#: Shortest time given to one block, seconds.
+BLOCK_MIN_S = 0.3
+#: Value units per unit of the largest request weight (the objective's resolution).
+VALUE_RESOLUTION = 1 << 20
+
+
+@dataclass(frozen=True)
+class CpSatResult:
+    """What :func:`optimise_in_detail` found.
+
+    ``contacts``: the best valid schedule (fixed contacts included), sorted by
+    start. ``status``: ``"optimal"`` when an exact model of the whole instance
+    was solved to proven optimality, else ``"feasible"``. ``bound``: an upper
+    bound on the value of *any* valid schedule, from CP-SAT's objective bound,
+    when the whole instance was one exact model (else None).
+    """
+
+    contacts: tuple[ScheduledContact, ...]
+    status: str
+    bound: float | None
+
+
+def optimise(
+    instance: Instance,
+    *,
+    time_limit_s: float,
+    hint: Sequence[ScheduledContact] = (),
+    workers: int = 2,
+    on_improvement: ImprovementCallback | None = None,
+) -> tuple[tuple[ScheduledContact, ...], str]:
+    """The best valid schedule found within ``time_limit_s`` (module docstring), and a status.
+
+    Args:
+        hint: a valid schedule to start from (fixed contacts may be in it or
+            not); an invalid hint is ignored. The result is never worth
+            less than the hint.
+        workers: CP-SAT threads.
+        on_improvement: called as ``on_improvement(value, elapsed_s)`` for
+            every better schedule found.
+
+    Returns:
+        The contacts (fixed ones included, ``fixed=True``), sorted by start,
+        and ``"optimal"`` when an exact model was solved to proven
+        optimality, else ``"feasible"``.
+    """
+    result = optimise_in_detail(
+        instance,
+        time_limit_s=time_limit_s,
+        hint=hint,
+        workers=workers,
+        on_improvement=on_improvement,
+    )
+    return result.contacts, result.status
+
+
+def optimise_in_detail(
+    instance: Instance,
+    *,
+    time_limit_s: float,
+    hint: Sequence[ScheduledContact] = (),
+    workers: int = 2,
+    on_improvement: ImprovementCallback | None = None,
+    fair_floor: float | None = None,
+) -> CpSatResult:
+    """:func:`optimise`, with CP-SAT's bound when it is valid, and an optional fairness floor.
+
+    ``fair_floor``: if set, every schedule kept gives each tenant at least
+    that share of its fair value (:func:`~.fairness.fair_shares`), or, for a
+    tenant the hint leaves below it, no less than the hint gives it.
+    """
+    began = time.perf_counter()
+    problem = _Problem(instance, fair_floor)
+    incumbent = problem.start_from(hint)
+    value = problem.value(incumbent)
+
+    best = [value]
+
+    def report(new_value: float) -> None:
+        if new_value > best[0] + 1e-9:
+            best[0] = new_value
+            if on_improvement is not None:
+                on_improvement(new_value, time.perf_counter() - began)
+
+    usable = problem.usable_opportunities()
+    if len(usable) == 0:
+        return CpSatResult(
+            problem.finish(incumbent), "optimal" if problem.exact else "feasible", None
+        )
+    if len(usable) <= FULL_MODEL_OPPORTUNITIES:
+        outcome = problem.solve_block(
+            usable,
+            incumbent,
+            time_limit_s=max(0.05, time_limit_s - _since(began)),
+            workers=workers,
+            on_solution=report,
+        )
+        if outcome.contacts is not None and problem.value(outcome.contacts) > value - 1e-9:
+            incumbent = outcome.contacts
+        exact = problem.exact and problem.fair_floor is None
+        status = "optimal" if outcome.proven and exact else "feasible"
+        return CpSatResult(problem.finish(incumbent), status, outcome.bound if exact else None)
+    incumbent = _large_neighbourhood_search(
+        problem, usable, incumbent, value, began, time_limit_s, workers, report
+    )
+    return CpSatResult(problem.finish(incumbent), "feasible", None)
+
+
+def _since(began: float) -> float:
+    return time.perf_counter() - began
+
+
+def _large_neighbourhood_search(
+    problem: _Problem,
+    usable: IntArray,
+    incumbent: list[ScheduledContact],
+    value: float,
+    began: float,
+    time_limit_s: float,
+    workers: int,
+    report: Callable[[float], None],
+) -> list[ScheduledContact]:
+    """Re-optimise half-overlapping time blocks until the time is up (module docstring)."""
+    index = problem.index
+    starts = index.window_start_s[usable]
+    ends = index.window_end_s[usable]
+    first, last = float(starts.min()), float(ends.max())
+    span = last - first
+    mean_window = float(np.mean(ends - starts))
+    width = max(4 * mean_window, span * BLOCK_OPPORTUNITIES / len(usable))
+    step = width / 2
+    sweep = 0
+    while _since(began) < time_limit_s - 0.05:
+        # Each sweep starts at another offset, so that block edges move.
+        origins = np.arange(first - (sweep * 0.37 % 1.0) * step, last, step)
+        for number, origin in enumerate(origins):
+            remaining = time_limit_s - _since(began)
+            if remaining < 0.05:
+                break
+            inside = usable[(starts >= origin) & (ends <= origin + width)]
+            if len(inside) == 0:
+                continue
+            share = remaining / (len(origins) - number)
+            outcome = problem.solve_block(
+                inside,
+                incumbent,
+                time_limit_s=min(remaining, max(BLOCK_MIN_S, share)),
+                workers=workers,
+                on_solution=None,
+            )
+            if outcome.contacts is None:
+                continue
+            new_value = problem.value(outcome.contacts)
+            if new_value > value + 1e-9 and problem.fair_enough(outcome.contacts, incumbent):
+                incumbent, value = outcome.contacts, new_value
+                report(value)
+        sweep += 1
+    return incumbent
+
+
+@dataclass
+class _Outcome:
+    """A block's result: the whole schedule (kept + new) or None, and whether proven optimal.
+
+    ``bound``: an upper bound on the value of any schedule that keeps the
+    block's kept contacts, from CP-SAT's objective bound, when the objective
+    was scaled exactly (else None).
+    """
+
+    contacts: list[ScheduledContact] | None
+    proven: bool
+    bound: float | None = None
+
+
+class _Problem:
+    """The instance with what every block needs: lookups, units, maintenance, fixed contacts."""
+
+    def __init__(self, instance: Instance, fair_floor: float | None = None) -> None:
+        self.instance = instance
+        self.index: IndexedInstance = index_instance(instance)
+        self.fair_floor = fair_floor
+        self.rule = FairnessRule(instance, self.index) if fair_floor is not None else None
+        self.requests = instance.requests
+        self.resources = instance.resources
+        self.fixed = list(fixed_contacts(instance))
+        self.maintenance = merged_maintenance(instance)
+        self.flexible = not any(
+            r.max_az_rate_deg_s is not None and r.max_el_rate_deg_s is not None
+            for r in instance.resources
+        )
+        self.unit_s = 1.0 if self._integral() else 0.001
+        # Bytes are counted in whole millionths of the demand, rounded down: not exact.
+        self.exact = (
+            self.flexible
+            and self.unit_s == 1.0
+            and all(r.demand_kind is not DemandKind.BYTES for r in self.requests)
+        )
+
+    def _integral(self) -> bool:
+        """Whether every time and duration of the instance is a whole number of seconds."""
+        values: list[float] = []
+        for o in self.instance.opportunities:
+            values += [o.start_s, o.end_s]
+        for r in self.requests:
+            values += [r.setup_s, r.teardown_s, r.min_duration_s]
+            values += [v for v in (r.max_duration_s, r.earliest_s, r.latest_s) if math.isfinite(v)]
+            if r.demand_kind is DemandKind.SECONDS:
+                values += [r.demand, r.min_served]
+        for resource in self.resources:
+            values.append(resource.turnaround_s)
+            for w in resource.maintenance:
+                values += [w.start_s, w.end_s]
+        for f in self.instance.fixed:
+            values += [f.start_s, f.end_s]
+        array = np.array(values, dtype=np.float64)
+        return bool(np.all(np.abs(array - np.round(array)) < 1e-9))
+
+    # --- schedules ---------------------------------------------------------------------------
+
+    def usable_opportunities(self) -> IntArray:
+        """Positions (in ``instance.opportunities``) of the usable opportunities."""
+        found: IntArray = np.nonzero(self.index.usability == Usability.USABLE)[0].astype(np.int64)
+        return found
+
+    def start_from(self, hint: Sequence[ScheduledContact]) -> list[ScheduledContact]:
+        """The hint's non-fixed contacts if the hint (with the fixed contacts) is valid, else []."""
+        own = [c for c in hint if not c.fixed]
+        if own and check_schedule(self.instance, [*self.fixed, *own]):
+            return []
+        return own
+
+    def value(self, contacts: Sequence[ScheduledContact]) -> float:
+        """The schedule's value (fixed contacts added), as :func:`~.validate.schedule_value`."""
+        served = [0.0] * len(self.requests)
+        for contact in [*self.fixed, *contacts]:
+            if not contact.request:
+                continue
+            position = self.index.request_index[contact.request]
+            served[position] += amount_of(
+                self.requests[position],
+                contact.duration_s,
+                self.index.rate_of(contact.opportunity),
+            )
+        return sum(request_value(r, s) for r, s in zip(self.requests, served, strict=True))
+
+    def tenant_values(self, contacts: Sequence[ScheduledContact]) -> dict[str, float]:
+        """Each tenant's value in the schedule (fixed contacts added)."""
+        served = [0.0] * len(self.requests)
+        for contact in [*self.fixed, *contacts]:
+            if contact.request:
+                position = self.index.request_index[contact.request]
+                served[position] += amount_of(
+                    self.requests[position],
+                    contact.duration_s,
+                    self.index.rate_of(contact.opportunity),
+                )
+        values: dict[str, float] = defaultdict(float)
+        for request, amount in zip(self.requests, served, strict=True):
+            values[request.tenant] += request_value(request, amount)
+        return values
+
+    def worst_ratio(self, contacts: Sequence[ScheduledContact]) -> float:
+        """The lowest tenant ratio of value to fair value (as :func:`~.fairness.tenant_shares`)."""
+        assert self.rule is not None
+        values = self.tenant_values(contacts)
+        fair = water_fill(self.rule.entitlement, self.rule.caps, sum(values.values()))
+        ratios = [values[t] / f for t, f in fair.items() if f > 0]
+        return min(ratios, default=1.0)
+
+    def fair_enough(
+        self, contacts: Sequence[ScheduledContact], before: Sequence[ScheduledContact]
+    ) -> bool:
+        """Whether ``contacts`` keeps the floor, or the worst ratio of ``before`` if lower."""
+        if self.fair_floor is None:
+            return True
+        reference = min(self.fair_floor, self.worst_ratio(before))
+        return self.worst_ratio(contacts) >= reference - 1e-9
+
+    def fair_targets(self, incumbent: Sequence[ScheduledContact]) -> dict[str, float]:
+        """Per tenant, the value a block must leave it: floor x fair value, or what it has."""
+        if self.fair_floor is None or self.rule is None:
+            return {}
+        values = self.tenant_values(incumbent)
+        fair = self.rule.fair_values(sum(values.values()))
+        return {t: min(self.fair_floor * f, values[t]) for t, f in fair.items()}
+
+    def finish(self, contacts: Sequence[ScheduledContact]) -> tuple[ScheduledContact, ...]:
+        """Fixed contacts plus ``contacts``, sorted by start."""
+        return tuple(sorted([*self.fixed, *contacts], key=lambda c: (c.start_s, c.resources)))
+
+    # --- one block -----------------------------------------------------------------------------
+
+    def solve_block(
+        self,
+        free: IntArray,
+        incumbent: list[ScheduledContact],
+        *,
+        time_limit_s: float,
+        workers: int,
+        on_solution: Callable[[float], None] | None,
+    ) -> _Outcome:
+        """Re-optimise the opportunities ``free`` with the rest of ``incumbent`` kept."""
+        free_ids = {self.instance.opportunities[i].id for i in free.tolist()}
+        hint = [c for c in incumbent if c.opportunity in free_ids]
+        kept = [c for c in incumbent if c.opportunity not in free_ids]
+        block = _Block(self, free, kept, hint, self.fair_targets(incumbent))
+        return block.solve(time_limit_s, workers, on_solution, incumbent)
+
+
+class _Block:
+    """One CP-SAT model: the free opportunities' contacts, with ``kept`` contacts held."""
+
+    def __init__(
+        self,
+        problem: _Problem,
+        free: IntArray,
+        kept: list[ScheduledContact],
+        hint: list[ScheduledContact],
+        fair_targets: dict[str, float],
+    ) -> None:
+        self.problem = problem
+        self.fair_targets = fair_targets
+        self.kept = kept
+        self.hint = hint
+        self.model = cp_model.CpModel()
+        index = problem.index
+        self.opportunities = [problem.instance.opportunities[i] for i in free.tolist()]
+        held = [*problem.fixed, *kept]
+        # Service and contacts the held contacts already give each request.
+        count = len(problem.requests)
+        self.kept_served = [0.0] * count
+        self.kept_contacts = [0] * count
+        for contact in held:
+            if contact.request:
+                r = index.request_index[contact.request]
+                self.kept_served[r] += amount_of(
+                    problem.requests[r], contact.duration_s, index.rate_of(contact.opportunity)
+                )
+                self.kept_contacts[r] += 1
+        self.held = held
+        # Each candidate: (opportunity position in self.opportunities, request position, variables).
+        self.literals: list[cp_model.IntVar] = []
+        self.cand_opportunity: list[int] = []
+        self.cand_request: list[int] = []
+        self.cand_hint_served: list[int] = []
+        self.cand_amount: list[cp_model.LinearExprT] = []
+        self.decode: list[Callable[[cp_model.CpSolver], ScheduledContact]] = []
+        if problem.flexible:
+            self._flexible_candidates()
+        else:
+            self._fixed_candidates()
+        self._requests()
+
+    # --- flexible contacts ---------------------------------------------------------------------
+
+    def _ticks(self, seconds: float, *, up: bool) -> int:
+        value = seconds / self.problem.unit_s
+        nearest = round(value)
+        if abs(value - nearest) < 1e-6:
+            return int(nearest)
+        return math.ceil(value) if up else math.floor(value)
+
+    def _flexible_candidates(self) -> None:
+        problem, model = self.problem, self.model
+        index = problem.index
+        hint_by_opportunity = {c.opportunity: c for c in self.hint}
+        holds: dict[str, list[cp_model.IntervalVar]] = defaultdict(list)
+        spans: dict[str, list[cp_model.IntervalVar]] = defaultdict(list)
+        for position, opportunity in enumerate(self.opportunities):
+            r = index.request_index[opportunity.request]
+            request = problem.requests[r]
+            ticks_from = max(opportunity.start_s, request.earliest_s)
+            ticks_to = min(opportunity.end_s, request.latest_s)
+            low = self._ticks(ticks_from, up=True)
+            high = self._ticks(ticks_to, up=False)
+            shortest = max(1, self._ticks(request.min_duration_s, up=True))
+            longest = self._ticks(min(request.max_duration_s, ticks_to - ticks_from), up=False)
+            longest = min(longest, high - low)
+            if longest < shortest:
+                continue
+            present = model.new_bool_var(f"x{opportunity.id}")
+            start = model.new_int_var(low, high - shortest, f"s{opportunity.id}")
+            length = model.new_int_var(shortest, longest, f"d{opportunity.id}")
+            end = model.new_int_var(low + shortest, high, f"e{opportunity.id}")
+            model.add(start + length == end)
+            setup = self._ticks(request.setup_s, up=True)
+            teardown = self._ticks(request.teardown_s, up=True)
+            span = model.new_optional_interval_var(start, length, end, present, "")
+            spans[request.spacecraft].append(span)
+            for resource_id in opportunity.resources:
+                resource = problem.resources[index.resource_index[resource_id]]
+                padding = setup + teardown + self._ticks(resource.turnaround_s, up=True)
+                holds[resource_id].append(
+                    model.new_optional_interval_var(
+                        start - setup, length + padding, end + padding - setup, present, ""
+                    )
+                )
+            served = self._served_by_length(
+                request, opportunity.rate_bytes_s, length, present, longest
+            )
+            decode = self._flexible_decoder(opportunity, start, end)
+            hinted = hint_by_opportunity.get(opportunity.id)
+            hint_start = hint_end = 0
+            if hinted is not None:
+                hint_start = self._ticks(hinted.start_s, up=True)
+                hint_end = self._ticks(hinted.end_s, up=False)
+            if low <= hint_start and hint_end <= high and shortest <= hint_end - hint_start:
+                model.add_hint(present, 1)
+                model.add_hint(start, hint_start)
+                model.add_hint(length, hint_end - hint_start)
+                model.add_hint(end, hint_end)
+                if request.demand_kind is DemandKind.CONTACTS:
+                    hint_served = 1
+                else:
+                    hint_served = self._per_tick(request, opportunity.rate_bytes_s) * (
+                        hint_end - hint_start
+                    )
+                    model.add_hint(served, hint_served)
+            else:
+                model.add_hint(present, 0)
+                model.add_hint(start, low)
+                model.add_hint(length, shortest)
+                model.add_hint(end, low + shortest)
+                hint_served = 0
+                if request.demand_kind is not DemandKind.CONTACTS:
+                    model.add_hint(served, 0)
+            self._add_candidate(position, r, present, served, decode, hint_served)
+        for resource_id, intervals in holds.items():
+            intervals += self._blocked_intervals(resource_id)
+            model.add_no_overlap(intervals)
+        self._spacecraft_constraints(spans)
+
+    def _served_by_length(
+        self,
+        request: Request,
+        rate_bytes_s: float,
+        length: cp_model.IntVar,
+        present: cp_model.IntVar,
+        longest: int,
+    ) -> cp_model.IntVar:
+        """What one flexible contact serves, in the model's unit of the request."""
+        if request.demand_kind is DemandKind.CONTACTS:
+            return present
+        per_tick = self._per_tick(request, rate_bytes_s)
+        served = self.model.new_int_var(0, longest * per_tick, "")
+        self.model.add(served <= per_tick * length)
+        self.model.add(served <= longest * per_tick * present)
+        return served
+
+    def _per_tick(self, request: Request, rate_bytes_s: float) -> int:
+        """Model units served per tick of contact (seconds demand: 1; bytes: floor, >= 0)."""
+        if request.demand_kind is DemandKind.SECONDS:
+            return 1
+        return math.floor(rate_bytes_s * self.problem.unit_s * BYTES_STEPS / request.demand)
+
+    def _flexible_decoder(
+        self, opportunity: Opportunity, start: cp_model.IntVar, end: cp_model.IntVar
+    ) -> Callable[[cp_model.CpSolver], ScheduledContact]:
+        unit = self.problem.unit_s
+
+        def decode(solver: cp_model.CpSolver) -> ScheduledContact:
+            return ScheduledContact(
+                opportunity.request,
+                opportunity.id,
+                opportunity.resources,
+                solver.value(start) * unit,
+                solver.value(end) * unit,
+            )
+
+        return decode
+
+    def _blocked_intervals(self, resource_id: str) -> list[cp_model.IntervalVar]:
+        """Maintenance and held contacts as fixed intervals of the padded-hold no-overlap."""
+        problem, model = self.problem, self.model
+        resource = problem.resources[problem.index.resource_index[resource_id]]
+        turnaround = resource.turnaround_s
+        blocked: list[tuple[float, float]] = []
+        for start, end in problem.maintenance[resource_id]:
+            # A padded hold may run its turnaround into maintenance, never its hold.
+            if end - start > turnaround:
+                blocked.append((start + turnaround, end))
+            else:
+                blocked.append((start, end + turnaround))
+        for contact in self.held:
+            if resource_id in contact.resources:
+                hold_start, hold_end = self._hold(contact)
+                blocked.append((hold_start, hold_end + turnaround))
+        intervals = []
+        for start, end in blocked:
+            low = self._ticks(start, up=False)
+            high = self._ticks(end, up=True)
+            if high > low:
+                intervals.append(model.new_fixed_size_interval_var(low, high - low, ""))
+        return intervals
+
+    def _hold(self, contact: ScheduledContact) -> tuple[float, float]:
+        if not contact.request:
+            return contact.start_s, contact.end_s
+        request = self.problem.index.request(contact.request)
+        return contact.start_s - request.setup_s, contact.end_s + request.teardown_s
+
+    # --- fixed candidate contacts --------------------------------------------------------------
+
+    def _fixed_candidates(self) -> None:
+        problem = self.problem
+        index = problem.index
+        spans_of: list[tuple[int, int, float, float]] = []  # (opportunity position, r, start, end)
+        hint_keys: set[tuple[int, float, float]] = set()
+        by_id = {o.id: position for position, o in enumerate(self.opportunities)}
+        for contact in self.hint:
+            position = by_id.get(contact.opportunity)
+            if position is not None:
+                r = index.request_index[contact.request]
+                spans_of.append((position, r, contact.start_s, contact.end_s))
+                hint_keys.add((position, contact.start_s, contact.end_s))
+        for position, opportunity in enumerate(self.opportunities):
+            r = index.request_index[opportunity.request]
+            for start, end in _candidate_spans(problem.requests[r], opportunity):
+                if (position, start, end) not in hint_keys:
+                    spans_of.append((position, r, start, end))
+        if not spans_of:
+            return
+        holds = self._candidate_holds(spans_of)
+        keep = self._not_blocked(spans_of, holds)
+        candidates = [c for c, k in zip(spans_of, keep.tolist(), strict=True) if k]
+        self._fixed_model(candidates, hint_keys, holds.select(keep[holds.owner]))
+
+    def _candidate_holds(self, candidates: list[tuple[int, int, float, float]]) -> _Holds:
+        """One row per (candidate, resource): its hold and its edge pointing."""
+        problem = self.problem
+        rows = []
+        for number, (position, r, start, end) in enumerate(candidates):
+            opportunity = self.opportunities[position]
+            request = problem.requests[r]
+            pointing = edge_pointing_deg(opportunity, start, end)
+            for resource_id in opportunity.resources:
+                rows.append(
+                    (
+                        number,
+                        problem.index.resource_index[resource_id],
+                        start - request.setup_s,
+                        end + request.teardown_s,
+                        *pointing,
+                    )
+                )
+        return _Holds.of(rows, problem.resources)
+
+    def _held_holds(self, low_s: float, high_s: float) -> _Holds:
+        """Rows of the held contacts whose holds come near ``[low_s, high_s)``."""
+        problem = self.problem
+        rows = []
+        for contact in self.held:
+            hold_start, hold_end = self._hold(contact)
+            if hold_end < low_s or hold_start > high_s:
+                continue
+            opportunity = None if contact.fixed else problem.index.opportunity(contact.opportunity)
+            pointing = (
+                (math.nan,) * 4
+                if opportunity is None
+                else edge_pointing_deg(opportunity, contact.start_s, contact.end_s)
+            )
+            for resource_id in contact.resources:
+                rows.append(
+                    (-1, problem.index.resource_index[resource_id], hold_start, hold_end, *pointing)
+                )
+        return _Holds.of(rows, problem.resources)
+
+    def _not_blocked(
+        self, candidates: list[tuple[int, int, float, float]], holds: _Holds
+    ) -> npt.NDArray[np.bool_]:
+        """Per candidate: its holds meet no maintenance and no held contact (the rule decides)."""
+        problem = self.problem
+        keep = np.ones(len(candidates), dtype=bool)
+        for k in range(len(holds.owner)):
+            resource_id = problem.resources[int(holds.resource[k])].id
+            for m_start, m_end in problem.maintenance[resource_id]:
+                if m_start < holds.end[k] and holds.start[k] < m_end:
+                    keep[holds.owner[k]] = False
+        reach = float(np.max(holds.turnaround + holds.worst_slew))
+        held = self._held_holds(float(holds.start.min()) - reach, float(holds.end.max()) + reach)
+        if len(held.owner):
+            mine, theirs = _near(holds, held, both_ways=True)
+            clash = _breaks_rule(holds, mine, held, theirs)
+            keep[holds.owner[mine[clash]]] = False
+        return keep
+
+    def _fixed_model(
+        self,
+        candidates: list[tuple[int, int, float, float]],
+        hint_keys: set[tuple[int, float, float]],
+        holds: _Holds,
+    ) -> None:
+        problem, model = self.problem, self.model
+        renumber = np.full(int(holds.owner.max()) + 1 if len(holds.owner) else 0, -1)
+        kept_numbers = np.unique(holds.owner)
+        renumber[kept_numbers] = np.arange(len(kept_numbers))
+        holds = holds.with_owner(renumber[holds.owner])
+        literals = [model.new_bool_var("") for _ in candidates]
+        per_opportunity: dict[int, list[cp_model.IntVar]] = defaultdict(list)
+        for (position, r, start, end), literal in zip(candidates, literals, strict=True):
+            per_opportunity[position].append(literal)
+            opportunity = self.opportunities[position]
+            request = problem.requests[r]
+            served = self._fixed_served(request, opportunity.rate_bytes_s, end - start)
+            contact = ScheduledContact(
+                opportunity.request, opportunity.id, opportunity.resources, start, end
+            )
+            hinted = (position, start, end) in hint_keys
+            model.add_hint(literal, hinted)
+            self._add_candidate(
+                position, r, literal, served * literal, _constant(contact), served if hinted else 0
+            )
+        for group in per_opportunity.values():
+            if len(group) > 1:
+                model.add_at_most_one(group)
+        # Antennas: no-overlap of turnaround-padded holds (endpoints as ranks: exact overlaps),
+        # plus a clause for each pair the rule forbids although their padded holds do not meet.
+        owner = holds.owner.tolist()
+        for resource in np.unique(holds.resource).tolist():
+            members = np.nonzero(holds.resource == resource)[0]
+            first, last = _ranks(holds.start[members], holds.padded_end[members])
+            model.add_no_overlap(
+                [
+                    model.new_optional_fixed_size_interval_var(
+                        int(a), int(b - a), literals[owner[m]], ""
+                    )
+                    for m, a, b in zip(members.tolist(), first.tolist(), last.tolist(), strict=True)
+                ]
+            )
+        before, after = _near(holds, holds, both_ways=False)
+        clash = _breaks_rule(holds, before, holds, after)
+        for i, j in zip(before[clash].tolist(), after[clash].tolist(), strict=True):
+            if owner[i] != owner[j]:
+                model.add_bool_or([literals[owner[i]].Not(), literals[owner[j]].Not()])
+        # Spacecraft.
+        spans: dict[str, list[tuple[float, float, cp_model.IntVar | None]]] = defaultdict(list)
+        for (_, r, start, end), literal in zip(candidates, literals, strict=True):
+            spans[problem.requests[r].spacecraft].append((start, end, literal))
+        self._fixed_spacecraft(spans)
+
+    def _fixed_served(self, request: Request, rate_bytes_s: float, duration_s: float) -> int:
+        """What one fixed contact serves, in the model's unit of the request (rounded down)."""
+        if request.demand_kind is DemandKind.CONTACTS:
+            return 1 if duration_s >= request.min_duration_s - TIME_TOLERANCE_S else 0
+        if duration_s < request.min_duration_s - TIME_TOLERANCE_S:
+            return 0
+        if request.demand_kind is DemandKind.SECONDS:
+            return math.floor(duration_s / self.problem.unit_s + 1e-6)
+        return math.floor(duration_s * rate_bytes_s * BYTES_STEPS / request.demand)
+
+    def _fixed_spacecraft(
+        self, spans: dict[str, list[tuple[float, float, cp_model.IntVar | None]]]
+    ) -> None:
+        """At most k contacts at once per spacecraft, held contacts included, on ranks."""
+        problem, model = self.problem, self.model
+        held_spans = self._held_spans()
+        for spacecraft, own in spans.items():
+            lo = min(s for s, _, _ in own)
+            hi = max(e for _, e, _ in own)
+            own = own + [
+                (s, e, None) for s, e in held_spans.get(spacecraft, []) if s < hi and lo < e
+            ]
+            starts = np.array([s for s, _, _ in own])
+            ends = np.array([e for _, e, _ in own])
+            first, last = _ranks(starts, ends)
+            intervals = []
+            for k, (_, _, literal) in enumerate(own):
+                size = int(last[k] - first[k])
+                if literal is None:
+                    intervals.append(model.new_fixed_size_interval_var(int(first[k]), size, ""))
+                else:
+                    intervals.append(
+                        model.new_optional_fixed_size_interval_var(int(first[k]), size, literal, "")
+                    )
+            limit = problem.instance.spacecraft_limit(spacecraft)
+            if limit == 1:
+                model.add_no_overlap(intervals)
+            else:
+                model.add_cumulative(intervals, [1] * len(intervals), limit)
+
+    def _held_spans(self) -> dict[str, list[tuple[float, float]]]:
+        held: dict[str, list[tuple[float, float]]] = defaultdict(list)
+        for contact in self.held:
+            if contact.request:
+                spacecraft = self.problem.index.request(contact.request).spacecraft
+                held[spacecraft].append((contact.start_s, contact.end_s))
+        return held
+
+    def _spacecraft_constraints(self, spans: dict[str, list[cp_model.IntervalVar]]) -> None:
+        """Flexible model: at most k contacts at once per spacecraft, held contacts as fixed."""
+        problem, model = self.problem, self.model
+        held_spans = self._held_spans()
+        for spacecraft, intervals in spans.items():
+            for start, end in held_spans.get(spacecraft, []):
+                low = self._ticks(start, up=False)
+                high = self._ticks(end, up=True)
+                intervals.append(model.new_fixed_size_interval_var(low, high - low, ""))
+            limit = problem.instance.spacecraft_limit(spacecraft)
+            if limit == 1:
+                model.add_no_overlap(intervals)
+            else:
+                model.add_cumulative(intervals, [1] * len(intervals), limit)
+
+    # --- requests and objective ----------------------------------------------------------------
+
+    def _add_candidate(
+        self,
+        position: int,
+        request: int,
+        literal: cp_model.IntVar,
+        served: cp_model.LinearExprT,
+        decode: Callable[[cp_model.CpSolver], ScheduledContact],
+        hint_served: int,
+    ) -> None:
+        self.literals.append(literal)
+        self.cand_opportunity.append(position)
+        self.cand_request.append(request)
+        self.cand_amount.append(served)
+        self.cand_hint_served.append(hint_served)
+        self.decode.append(decode)
+
+    def _requests(self) -> None:
+        """Value per request in integer *value units* (1/Q of a weight unit), and the objective.
+
+        ``v_r x demand <= round(w_r Q) x served`` and ``v_r <= round(w_r Q) x
+        room / demand``, in the model's units of the request, so that every
+        request is valued at the same resolution whatever its unit (a
+        contact, a millisecond, a millionth of a bytes demand); ``min_served``
+        and ``max_contacts`` as in the module docstring. The objective is
+        ``sum_r v_r``: the value times Q, rounded down per request.
+        """
+        problem, model = self.problem, self.model
+        by_request: dict[int, list[int]] = defaultdict(list)
+        for number, r in enumerate(self.cand_request):
+            by_request[r].append(number)
+        largest = max((problem.requests[r].weight for r in by_request), default=1.0)
+        self.value_scale = VALUE_RESOLUTION / largest
+        values: list[cp_model.IntVar] = []
+        by_value: dict[str, list[cp_model.IntVar]] = defaultdict(list)
+        smallest_weight_units = math.inf
+        for r, members in by_request.items():
+            request = problem.requests[r]
+            demand = self._units(request, request.demand)
+            kept = self._units(request, self.kept_served[r])
+            room = demand - kept
+            if room <= 0:
+                continue
+            weight_units = max(1, round(request.weight * self.value_scale))
+            smallest_weight_units = min(smallest_weight_units, weight_units)
+            served = sum(self.cand_amount[m] for m in members)
+            most = weight_units * room // demand
+            value = model.new_int_var(0, most, f"v{request.id}")
+            model.add(value * demand <= weight_units * served)
+            needed = self._units(request, request.min_served) - kept
+            hint_served = sum(self.cand_hint_served[m] for m in members)
+            hint_value = min(most, weight_units * hint_served // demand)
+            if needed > 0:
+                enough = model.new_bool_var("")
+                model.add(served >= needed).only_enforce_if(enough)
+                model.add(value == 0).only_enforce_if(enough.Not())
+                model.add_hint(enough, bool(hint_served >= needed))
+                if hint_served < needed:
+                    hint_value = 0
+            model.add_hint(value, hint_value)
+            by_value[request.tenant].append(value)
+            if request.max_contacts is not None:
+                left = request.max_contacts - self.kept_contacts[r]
+                model.add(sum(self.literals[m] for m in members) <= max(0, left))
+            values.append(value)
+        if values:
+            model.maximize(sum(values))
+        self._fairness(by_value)
+        # What the held contacts are worth, counted as if min_served did not apply (an upper
+        # bound), and how far the rounding of weights to value units can reach.
+        self.kept_value = sum(
+            request.weight * min(self.kept_served[r], request.demand) / request.demand
+            for r, request in enumerate(problem.requests)
+        )
+        self.objective_terms = len(values)
+        self.weight_rounding = 0.5 / smallest_weight_units if values else 0.0
+
+    def _fairness(self, by_value: dict[str, list[cp_model.IntVar]]) -> None:
+        """Each tenant keeps at least its target value (see :meth:`_Problem.fair_targets`)."""
+        if not self.fair_targets:
+            return
+        kept: dict[str, float] = defaultdict(float)
+        for r, request in enumerate(self.problem.requests):
+            kept[request.tenant] += request_value(request, self.kept_served[r])
+        for tenant, target in self.fair_targets.items():
+            missing = target - kept[tenant]
+            if missing > 1e-9 and by_value.get(tenant):
+                # Rounded down a little: the check on the decoded schedule is the exact one.
+                need = math.floor(missing * self.value_scale * (1 - 1e-6)) - len(by_value[tenant])
+                if need > 0:
+                    self.model.add(sum(by_value[tenant]) >= need)
+
+    def _units(self, request: Request, amount: float) -> int:
+        """An amount of the request's unit in the model's units (rounded up for demand-like)."""
+        if request.demand_kind is DemandKind.CONTACTS:
+            return math.ceil(amount - 1e-9)
+        if request.demand_kind is DemandKind.SECONDS:
+            return math.ceil(amount / self.problem.unit_s - 1e-6)
+        return math.ceil(amount * BYTES_STEPS / request.demand - 1e-6)
+
+    # --- solving -----------------------------------------------------------------------------
+
+    def solve(
+        self,
+        time_limit_s: float,
+        workers: int,
+        on_solution: Callable[[float], None] | None,
+        incumbent: Sequence[ScheduledContact],
+    ) -> _Outcome:
+        """Solve; the best solution found decoded to a whole schedule (kept contacts included)."""
+        if not self.literals:
+            return _Outcome(None, True)
+        solver = cp_model.CpSolver()
+        solver.parameters.max_time_in_seconds = max(0.01, time_limit_s)
+        solver.parameters.num_workers = max(1, workers)
+        collector = _Collector(self, on_solution, incumbent)
+        status = solver.solve(self.model, collector)
+        if collector.best is None and status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            collector.take(solver)
+        if collector.best is None:
+            return _Outcome(None, False)
+        proven = status == cp_model.OPTIMAL
+        # Any schedule's free value is at most (floor(w Q served / D) + 1) / Q per request,
+        # with w Q rounded by at most half a unit: so this bounds it from the objective bound.
+        free = (solver.best_objective_bound + self.objective_terms) / self.value_scale
+        bound = (self.kept_value + free * (1 + self.weight_rounding)) * (1 + 1e-9) + 1e-9
+        return _Outcome(collector.best, proven, bound)
+
+
+class _Collector(cp_model.CpSolverSolutionCallback):
+    """Keeps the latest (best) solution as a schedule and reports its value."""
+
+    def __init__(
+        self,
+        block: _Block,
+        on_solution: Callable[[float], None] | None,
+        incumbent: Sequence[ScheduledContact],
+    ) -> None:
+        super().__init__()
+        self.block = block
+        self.on_solution = on_solution
+        self.incumbent = incumbent
+        self.best: list[ScheduledContact] | None = None
+
+    def on_solution_callback(self) -> None:
+        self.take(self)
+
+    def take(self, source: object) -> None:
+        """Decode the current solution of ``source`` (this callback, or a solver)."""
+        block = self.block
+        value_of = source.boolean_value  # type: ignore[attr-defined]
+        contacts = list(block.kept)
+        for literal, decode in zip(block.literals, block.decode, strict=True):
+            if value_of(literal):
+                contacts.append(decode(source))  # type: ignore[arg-type]
+        if not block.problem.fair_enough(contacts, self.incumbent):
+            return
+        self.best = contacts
+        if self.on_solution is not None:
+            self.on_solution(block.problem.value(contacts))
+
+
+def _constant(contact: ScheduledContact) -> Callable[[cp_model.CpSolver], ScheduledContact]:
+    def decode(solver: cp_model.CpSolver) -> ScheduledContact:
+        del solver
+        return contact
+
+    return decode
+
+
+def _candidate_spans(request: Request, opportunity: Opportunity) -> list[tuple[float, float]]:
+    """The fixed contacts one opportunity offers (module docstring), ``[start_s, end_s]``."""
+    start = max(opportunity.start_s, request.earliest_s)
+    end = min(opportunity.end_s, request.latest_s)
+    window = end - start
+    shortest = max(request.min_duration_s, min(window, 1.0))
+    longest = min(request.max_duration_s, window)
+    if longest < shortest - TIME_TOLERANCE_S:
+        return []
+    spans: set[tuple[float, float]] = set()
+    if window <= request.max_duration_s + TIME_TOLERANCE_S:
+        spans.add((start, end))
+    if request.demand_kind is DemandKind.CONTACTS:
+        lengths = [shortest]
+    else:
+        lengths = [longest, max(shortest, longest / 2)]
+    for length in lengths:
+        if length >= window - TIME_TOLERANCE_S:
+            continue
+        # Trimmed edges on whole milliseconds (as the greedy's), if the duration rule allows.
+        for trimmed_end in _on_millisecond(start + length, start, end, request):
+            spans.add((start, trimmed_end))
+            break
+        for trimmed_start in _on_millisecond(end - length, end, start, request):
+            spans.add((trimmed_start, end))
+            break
+    return sorted(spans)
+
+
+def _on_millisecond(edge_s: float, fixed_s: float, limit_s: float, request: Request) -> list[float]:
+    """Whole-millisecond times near ``edge_s`` (then ``edge_s`` itself) that keep the contact
+    between ``fixed_s`` and ``edge_s`` inside the window (up to ``limit_s``) and its length
+    within the request's minimum and maximum."""
+    found = []
+    for moment in (
+        math.ceil(edge_s * 1000.0) / 1000.0,
+        math.floor(edge_s * 1000.0) / 1000.0,
+        edge_s,
+    ):
+        length = abs(moment - fixed_s)
+        inside = min(fixed_s, limit_s) <= moment <= max(fixed_s, limit_s)
+        if (
+            inside
+            and request.min_duration_s - TIME_TOLERANCE_S <= length
+            and length <= request.max_duration_s + TIME_TOLERANCE_S
+        ):
+            found.append(moment)
+    return found
+
+
+def _ranks(starts: FloatArray, ends: FloatArray) -> tuple[IntArray, IntArray]:
+    """Endpoints replaced by their rank among all endpoints: overlaps are kept exactly."""
+    points, inverse = np.unique(np.concatenate([starts, ends]), return_inverse=True)
+    del points
+    inverse = inverse.reshape(-1).astype(np.int64)
+    return inverse[: len(starts)], inverse[len(starts) :]
+
+
+@dataclass(frozen=True)
+class _Holds:
+    """Antenna holds as arrays: one row per (contact, resource).
+
+    ``owner``: the candidate number (-1 for a held contact); ``resource``:
+    index in ``instance.resources``; ``start``/``end``: the hold;
+    ``padded_end``: end + turnaround; pointing at the edges (NaN where
+    trimmed or unknown); ``az_rate``/``el_rate``: the antenna's slew rates
+    (NaN if it does not slew); ``worst_slew``: the most slew the rule can
+    ask for on that antenna.
+    """
+
+    owner: IntArray
+    resource: IntArray
+    start: FloatArray
+    end: FloatArray
+    turnaround: FloatArray
+    pointing: FloatArray  # (n, 4): start az, start el, end az, end el
+    az_rate: FloatArray
+    el_rate: FloatArray
+
+    @staticmethod
+    def of(rows: list[tuple[float, ...]], resources: Sequence[Resource]) -> _Holds:
+        table = np.array(rows, dtype=np.float64).reshape(-1, 8)
+        resource = table[:, 1].astype(np.int64)
+        turnaround = np.array([r.turnaround_s for r in resources], dtype=np.float64)
+        az = np.array([_rate(r.max_az_rate_deg_s, r) for r in resources], dtype=np.float64)
+        el = np.array([_rate(r.max_el_rate_deg_s, r) for r in resources], dtype=np.float64)
+        return _Holds(
+            owner=table[:, 0].astype(np.int64),
+            resource=resource,
+            start=table[:, 2],
+            end=table[:, 3],
+            turnaround=turnaround[resource] if len(resources) else np.zeros(0),
+            pointing=table[:, 4:8],
+            az_rate=az[resource] if len(resources) else np.zeros(0),
+            el_rate=el[resource] if len(resources) else np.zeros(0),
+        )
+
+    @property
+    def padded_end(self) -> FloatArray:
+        padded: FloatArray = self.end + self.turnaround
+        return padded
+
+    @property
+    def worst_slew(self) -> FloatArray:
+        worst: FloatArray = np.nan_to_num(
+            np.maximum(MAX_AZIMUTH_MOVE_DEG / self.az_rate, MAX_ELEVATION_MOVE_DEG / self.el_rate),
+            nan=0.0,
+        )
+        return worst
+
+    def select(self, mask: npt.NDArray[np.bool_]) -> _Holds:
+        return _Holds(
+            self.owner[mask],
+            self.resource[mask],
+            self.start[mask],
+            self.end[mask],
+            self.turnaround[mask],
+            self.pointing[mask],
+            self.az_rate[mask],
+            self.el_rate[mask],
+        )
+
+    def with_owner(self, owner: IntArray) -> _Holds:
+        return _Holds(
+            owner,
+            self.resource,
+            self.start,
+            self.end,
+            self.turnaround,
+            self.pointing,
+            self.az_rate,
+            self.el_rate,
+        )
+
+
+def _rate(rate: float | None, resource: Resource) -> float:
+    """A slew rate, NaN when the antenna's slew is not counted (one of its rates is None)."""
+    if resource.max_az_rate_deg_s is None or resource.max_el_rate_deg_s is None or rate is None:
+        return math.nan
+    return rate
+
+
+def _near(first: _Holds, second: _Holds, *, both_ways: bool) -> tuple[IntArray, IntArray]:
+    """Pairs (i in first, j in second) on one resource that the conflict rule must look at.
+
+    With ``both_ways`` every pair whose holds come within turnaround + the
+    worst slew of each other, overlaps included (candidates against held
+    contacts). Without it (candidates among themselves): only pairs where
+    ``j``'s padded hold starts at or after ``i``'s padded end but within the
+    worst slew of it; overlapping padded holds are the no-overlap's job.
+    """
+    order = np.lexsort((second.start, second.resource))
+    keys_resource = second.resource[order]
+    keys_start = second.start[order]
+    reach = first.padded_end + first.worst_slew
+    if both_ways:
+        # Everything on the resource starting before i's reach, and ending (padded, + slew)
+        # after i starts: the second test is done after the search.
+        low_start = np.full(len(first.start), -np.inf)
+    else:
+        low_start = first.padded_end
+    low = _search(keys_resource, keys_start, first.resource, low_start, side="left")
+    high = _search(keys_resource, keys_start, first.resource, reach, side="right")
+    if both_ways:
+        # Holds do not nest much: bound the look-back by the longest hold on the resource.
+        longest = float(np.max(second.end - second.start + second.turnaround + second.worst_slew))
+        low = _search(keys_resource, keys_start, first.resource, first.start - longest, "left")
+    counts = np.maximum(high - low, 0)
+    i = np.repeat(np.arange(len(first.start)), counts)
+    offsets = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+    j = order[np.repeat(low, counts) + offsets]
+    if both_ways:
+        touches = second.padded_end[j] + second.worst_slew[j] > first.start[i]
+        i, j = i[touches], j[touches]
+    else:
+        distinct = first.owner[i] != second.owner[j]
+        i, j = i[distinct], j[distinct]
+    return i.astype(np.int64), j.astype(np.int64)
+
+
+def _search(
+    keys_resource: IntArray,
+    keys_start: FloatArray,
+    resource: IntArray,
+    start: FloatArray,
+    side: Literal["left", "right"],
+) -> IntArray:
+    """Positions of (resource, start) in rows sorted by (resource, start)."""
+    shift = float(np.max(np.abs(keys_start))) * 4.0 + 1.0 if len(keys_start) else 1.0
+    keys = keys_resource * shift + keys_start
+    found: IntArray = np.searchsorted(keys, resource * shift + start, side=side).astype(np.int64)
+    return found
+
+
+def _breaks_rule(first: _Holds, i: IntArray, second: _Holds, j: IntArray) -> npt.NDArray[np.bool_]:
+    """For each pair (first[i], second[j]), whether the conflict rule forbids it.
+
+    Each pair is handed to :func:`~groundlink.contacts.conflicts.find_antenna_conflicts`
+    as two contacts on an antenna of its own, so the rule itself decides.
+    """
+    clash = np.zeros(len(i), dtype=bool)
+    if len(i) == 0:
+        return clash
+    slewing = ~np.isnan(first.az_rate[i])
+    for with_slew in (True, False):
+        pick = np.nonzero(slewing == with_slew)[0]
+        if len(pick) == 0:
+            continue
+        a, b = i[pick], j[pick]
+        count = len(pick)
+        pair = np.concatenate([np.arange(count), np.arange(count)])
+        found = find_antenna_conflicts(
+            np.concatenate([first.start[a], second.start[b]]),
+            np.concatenate([first.end[a], second.end[b]]),
+            pair,
+            np.concatenate([first.turnaround[a], second.turnaround[b]]),
+            start_azimuth_deg=np.concatenate([first.pointing[a, 0], second.pointing[b, 0]]),
+            start_elevation_deg=np.concatenate([first.pointing[a, 1], second.pointing[b, 1]]),
+            end_azimuth_deg=np.concatenate([first.pointing[a, 2], second.pointing[b, 2]]),
+            end_elevation_deg=np.concatenate([first.pointing[a, 3], second.pointing[b, 3]]),
+            max_az_rate_deg_s=(
+                np.concatenate([first.az_rate[a], second.az_rate[b]]) if with_slew else None
+            ),
+            max_el_rate_deg_s=(
+                np.concatenate([first.el_rate[a], second.el_rate[b]]) if with_slew else None
+            ),
+        )
+        clash[pick[found[:, 0] % count]] = True
+    return clash

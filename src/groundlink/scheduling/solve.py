@@ -1,0 +1,212 @@
+"""The one entry point of network scheduling: :func:`solve`.
+
+The CLI (``groundlink schedule solve``), the API's schedule jobs and the
+benchmarks all call :func:`solve`. Within ``time_limit_s`` in all it runs,
+keeping the best valid schedule at every step:
+
+1. **greedy** (:func:`~.greedy.greedy_schedule`): sub-second, always valid;
+   the fallback and the warm start;
+2. **bound** (:func:`~.bound.lp_bound`): the dual-certified LP relaxation,
+   so that the result says how far from optimal it can be at most;
+3. **LP-ordered greedy**: the greedy again, taking opportunities in the
+   order of the relaxation's values; kept if better;
+4. **CP-SAT polish** (:func:`~.cpsat.optimise`) on the rest of the time,
+   from the best schedule so far.
+
+``method="greedy"`` stops after step 2, ``"cpsat"`` skips step 3,
+``"auto"`` runs all four. The result's ``status`` is ``"optimal"`` when
+CP-SAT proved an exact model optimal or the value reaches the bound,
+``"feasible"`` when CP-SAT ran, else ``"heuristic"``. Its ``bound`` is the
+smaller of the LP bound and, when CP-SAT solved an exact model of the whole
+instance (integral times, no slew: SatNet), CP-SAT's proven bound; ``gap``
+is ``(bound - value) / bound``.
+
+**Fairness** (``fairness=True``, the default) is the floor of
+:mod:`.fairness`: every tenant gets at least :data:`FAIR_FLOOR` of its fair
+value (:func:`~.fairness.fair_shares`) whenever a schedule found does so.
+The greedy favours starved tenants; CP-SAT keeps every tenant at or above
+the floor (or at least where the warm start had it) and accepts only
+schedules that pass :func:`~.fairness.tenant_shares`. The value given up
+for it, against the best schedule found *without* the floor in the same
+run (the plain greedy's), is reported as ``fairness_loss``.
+
+``progress(stage, fraction)`` is called with the stage name and the
+fraction of the time budget used (0-1), for a progress bar.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from typing import Literal
+
+from groundlink.errors import InvalidInput
+from groundlink.scheduling.bound import LpBound, lp_bound
+from groundlink.scheduling.cpsat import optimise_in_detail
+from groundlink.scheduling.explain import explain_unserved
+from groundlink.scheduling.fairness import min_ratio, tenant_shares
+from groundlink.scheduling.greedy import greedy_schedule
+from groundlink.scheduling.model import Instance, Schedule, ScheduledContact
+from groundlink.scheduling.validate import check_schedule, schedule_value
+
+Method = Literal["auto", "greedy", "cpsat"]
+ProgressCallback = Callable[[str, float], None]
+
+#: Least share of its fair value every tenant gets under ``fairness=True``.
+FAIR_FLOOR = 0.8
+#: Share of the time budget the bound may take at most.
+_BOUND_SHARE = 0.4
+#: Values this close (relative) count as equal to the bound: proven optimal.
+_OPTIMAL_GAP = 1e-9
+#: A bound this close to the value (relative, at least in absolute value units) is the value.
+_SAME_VALUE = 1e-7
+
+
+def solve(
+    instance: Instance,
+    *,
+    time_limit_s: float = 10.0,
+    method: Method = "auto",
+    fairness: bool = True,
+    progress: ProgressCallback | None = None,
+) -> Schedule:
+    """The best valid schedule found within ``time_limit_s`` seconds (module docstring).
+
+    Raises:
+        InvalidInput: for a time limit that is not a positive number of
+            seconds, or an unknown method.
+    """
+    if not (isinstance(time_limit_s, int | float) and math.isfinite(time_limit_s)):
+        raise InvalidInput("time_limit_s", time_limit_s, "a positive number of seconds")
+    if time_limit_s <= 0:
+        raise InvalidInput("time_limit_s", time_limit_s, "a positive number of seconds")
+    if method not in ("auto", "greedy", "cpsat"):
+        raise InvalidInput("method", method, "one of auto, greedy, cpsat")
+    run = _Run(instance, time_limit_s, fairness, progress)
+    return run.go(method)
+
+
+class _Run:
+    """One call of :func:`solve`: the clock, the best schedule so far and how it was found."""
+
+    def __init__(
+        self,
+        instance: Instance,
+        time_limit_s: float,
+        fairness: bool,
+        progress: ProgressCallback | None,
+    ) -> None:
+        self.instance = instance
+        self.time_limit_s = time_limit_s
+        self.fairness = fairness
+        self.progress = progress
+        self.began = time.perf_counter()
+        self.best: tuple[ScheduledContact, ...] = ()
+        self.best_value = -math.inf
+        self.solver = "greedy"
+        self.status: Literal["optimal", "feasible", "heuristic"] = "heuristic"
+        self.unfair_value: float | None = None
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.began
+
+    def left(self) -> float:
+        return self.time_limit_s - self.elapsed()
+
+    def tell(self, stage: str) -> None:
+        if self.progress is not None:
+            self.progress(stage, min(1.0, max(0.0, self.elapsed() / self.time_limit_s)))
+
+    def offer(self, contacts: Sequence[ScheduledContact], solver: str) -> bool:
+        """Keep ``contacts`` if valid, fair enough and better than the best so far."""
+        value = schedule_value(self.instance, contacts)
+        if value <= self.best_value + 1e-9:
+            return False
+        if self.fairness and self.best and self._less_fair(contacts):
+            return False
+        if check_schedule(self.instance, contacts):
+            return False
+        self.best, self.best_value, self.solver = tuple(contacts), value, solver
+        return True
+
+    def _less_fair(self, contacts: Sequence[ScheduledContact]) -> bool:
+        """Whether ``contacts`` breaks the floor where the best schedule so far keeps it."""
+        new = min_ratio(tenant_shares(self.instance, contacts))
+        old = min_ratio(tenant_shares(self.instance, self.best))
+        return new < min(FAIR_FLOOR, old) - 1e-9
+
+    def go(self, method: Method) -> Schedule:
+        self.tell("greedy")
+        self.offer(greedy_schedule(self.instance, fairness=self.fairness), "greedy")
+        if self.fairness:
+            self.unfair_value = schedule_value(
+                self.instance, greedy_schedule(self.instance, fairness=False)
+            )
+        self.tell("bound")
+        bound = lp_bound(self.instance, time_limit_s=max(0.1, _BOUND_SHARE * self.left()))
+        bound_value, bound_method = bound.value, bound.method
+        if method == "auto" and self.left() > 0 and bound.opportunity_values:
+            self.tell("LP-ordered greedy")
+            ordered = greedy_schedule(
+                self.instance, order_value=bound.opportunity_values, fairness=self.fairness
+            )
+            self.offer(ordered, "greedy ordered by LP values")
+        if method != "greedy" and self.left() > 0.05 and not self._at_bound(bound):
+            bound_value, bound_method = self._polish(bound)
+        self.tell("explaining")
+        return self._schedule(bound_value, bound_method)
+
+    def _at_bound(self, bound: LpBound) -> bool:
+        return self.best_value >= bound.value * (1 - _OPTIMAL_GAP) - 1e-12
+
+    def _polish(self, bound: LpBound) -> tuple[float, str]:
+        """CP-SAT on the rest of the time; returns the bound to report."""
+        self.tell("CP-SAT")
+        base = self.elapsed()
+
+        def improved(value: float, at_s: float) -> None:
+            del value
+            if self.progress is not None:
+                self.progress("CP-SAT", min(1.0, (base + at_s) / self.time_limit_s))
+
+        result = optimise_in_detail(
+            self.instance,
+            time_limit_s=max(0.05, self.left() - 0.02),
+            hint=self.best,
+            on_improvement=improved,
+            fair_floor=FAIR_FLOOR if self.fairness else None,
+        )
+        self.status = "feasible"
+        if not self.offer(result.contacts, f"{self.solver} + CP-SAT"):
+            self.solver = f"{self.solver} (CP-SAT found nothing better)"
+        proven = schedule_value(self.instance, result.contacts)
+        if result.status == "optimal" and self.best_value >= proven - 1e-9:
+            self.status = "optimal"
+        if result.bound is not None and result.bound < bound.value:
+            return result.bound, "CP-SAT (exact model, proven bound)"
+        return bound.value, bound.method
+
+    def _schedule(self, bound_value: float, bound_method: str) -> Schedule:
+        value = self.best_value
+        if bound_value - value <= _SAME_VALUE * max(1.0, bound_value):
+            # The bound's safety margins only (1e-9): the schedule is optimal.
+            bound_value = value
+            self.status = "optimal"
+        loss = None
+        if self.fairness and self.unfair_value is not None and self.unfair_value > 0:
+            loss = max(0.0, (self.unfair_value - value) / self.unfair_value)
+        schedule = Schedule(
+            contacts=self.best,
+            value=value,
+            bound=bound_value,
+            bound_method=bound_method,
+            solver=self.solver,
+            solve_s=self.elapsed(),
+            status=self.status,
+            shares=tenant_shares(self.instance, self.best),
+            unserved=explain_unserved(self.instance, self.best),
+            fairness_loss=loss,
+        )
+        self.tell("done")
+        return schedule
