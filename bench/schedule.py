@@ -30,20 +30,23 @@ in ``../shared/data``: ``small`` is 300 spacecraft x 20 antennas x 24 h,
 
 **Runs** per instance, all through :func:`groundlink.scheduling.solve.solve`:
 greedy (``method="greedy"``), then ``auto`` at each time limit. Each row
-reports value, bound (the bound's method), gap, wall time, contacts and
-fairness: the lowest tenant share (value over requested value), the lowest
-ratio to its fair share, and Jain's index of those ratios (1 = every tenant
-at the same fraction of its fair share). Then an **outage**: the antenna
-with the most contacts in the longest run's plan goes down for 6 h (06:00
-to 12:00); :func:`groundlink.scheduling.repair.repair` re-plans with a 1 s
-limit, and its time, changes and value are compared with a fresh solve of
-the changed instance at the shortest limit.
+reports value, bound (the bound's method), gap, wall time, contacts, the
+share of antenna time held (contacts, setup, teardown and turnaround over
+antennas x 24 h), and fairness: the lowest tenant share (value over
+requested value), the lowest ratio to its fair share, and Jain's index of
+those ratios (1 = every tenant at the same fraction of its fair share).
+Then an **outage**: the antenna with the most contacts in the longest run's
+plan goes down for 6 h (06:00 to 12:00);
+:func:`groundlink.scheduling.repair.repair` re-plans with a 1 s limit, and
+its time, changes and value are compared with a fresh solve of the changed
+instance at the shortest limit.
 
 **SatNet** (``--satnet``): both weeks of ``../shared/data/satnet`` read
 with :func:`groundlink.scheduling.satnet.parse_satnet_week`, solved at
-``--satnet-limit``; reported as the paper does: hours allocated of hours
-requested, requests satisfied, U_max and U_rms, with value (= hours),
-bound and gap.
+``--satnet-limit`` with the fairness floor on (the default) and off (hours
+alone, the paper's RL objective); reported as the paper does: hours
+allocated of hours requested, requests satisfied, U_max and U_rms, with
+value (= hours), bound and gap.
 
 Progress on stderr; the summary tables (or ``--json``) on stdout. Figures
 go in ``bench/README.md``.
@@ -65,7 +68,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from groundlink.scheduling.solve import solve
 from rich.console import Console
 from rich.table import Table
 
@@ -82,6 +84,7 @@ from groundlink.scheduling.satnet import (
     satnet_metrics,
     satnet_tracks,
 )
+from groundlink.scheduling.solve import solve
 from groundlink.scheduling.validate import check_schedule, schedule_value
 from groundlink.services.availability import AntennaReceiver, DownlinkLink, Spacecraft
 from groundlink.stations.io import read_stations_file
@@ -247,7 +250,19 @@ def fairness(schedule: Schedule) -> dict[str, float]:
     }
 
 
-def run_row(label: str, schedule: Schedule, wall_s: float) -> dict[str, Any]:
+def utilization(instance: Instance, schedule: Schedule) -> float:
+    """Share of antenna time held: contacts with setup, teardown and the turnaround after them."""
+    requests = {r.id: r for r in instance.requests}
+    turnaround = {r.id: r.turnaround_s for r in instance.resources}
+    held_s = 0.0
+    for contact in schedule.contacts:
+        request = requests.get(contact.request)
+        pad_s = request.setup_s + request.teardown_s if request else 0.0
+        held_s += sum(contact.duration_s + pad_s + turnaround[r] for r in contact.resources)
+    return held_s / (len(instance.resources) * instance.horizon_s)
+
+
+def run_row(label: str, instance: Instance, schedule: Schedule, wall_s: float) -> dict[str, Any]:
     """One measured run as a flat dict."""
     return {
         "run": label,
@@ -258,6 +273,7 @@ def run_row(label: str, schedule: Schedule, wall_s: float) -> dict[str, Any]:
         "wall_s": wall_s,
         "solve_s": schedule.solve_s,
         "contacts": len(schedule.contacts),
+        "utilization": utilization(instance, schedule),
         "status": schedule.status,
         **fairness(schedule),
     }
@@ -270,13 +286,13 @@ def measure_instance(generated: Generated, limits: list[float], say: Console) ->
     say.print(f"[{generated.name}] greedy")
     began = time.perf_counter()
     greedy = solve(instance, time_limit_s=min(limits), method="greedy")
-    rows.append(run_row("greedy", greedy, time.perf_counter() - began))
+    rows.append(run_row("greedy", instance, greedy, time.perf_counter() - began))
     best = greedy
     for limit in limits:
         say.print(f"[{generated.name}] auto, {limit:g} s")
         began = time.perf_counter()
         schedule = solve(instance, time_limit_s=limit, method="auto")
-        rows.append(run_row(f"auto {limit:g} s", schedule, time.perf_counter() - began))
+        rows.append(run_row(f"auto {limit:g} s", instance, schedule, time.perf_counter() - began))
         best = schedule
     say.print(f"[{generated.name}] outage and repair")
     return {
@@ -337,7 +353,7 @@ def measure_outage(instance: Instance, plan: Schedule, fresh_limit_s: float) -> 
 
 
 def measure_satnet(limit_s: float, say: Console) -> list[dict[str, Any]]:
-    """Both SatNet weeks at ``limit_s``: the paper's metrics with value, bound and gap."""
+    """Both SatNet weeks at ``limit_s``, fairness on and off: the paper's metrics and the gap."""
     rows = []
     for week in ("W10_2018", "W20_2018"):
         folder = DATA / "satnet"
@@ -345,30 +361,35 @@ def measure_satnet(limit_s: float, say: Console) -> list[dict[str, Any]]:
         instance = parse_satnet_week(
             (folder / f"{week}.json").read_bytes(), maintenance=maintenance
         )
-        say.print(f"[{week}] auto, {limit_s:g} s")
-        began = time.perf_counter()
-        schedule = solve(instance, time_limit_s=limit_s, method="auto")
-        wall_s = time.perf_counter() - began
-        tracks = satnet_tracks(instance, schedule.contacts)
-        metrics = satnet_metrics(instance, tracks)
-        rows.append(
-            {
-                "week": week,
-                "requests": metrics.requests,
-                "hours_requested": metrics.hours_requested,
-                "hours_allocated": metrics.hours_allocated,
-                "requests_satisfied": metrics.requests_satisfied,
-                "u_max": metrics.u_max,
-                "u_rms": metrics.u_rms,
-                "value": schedule.value,
-                "bound": schedule.bound,
-                "bound_method": schedule.bound_method,
-                "gap": schedule.gap,
-                "wall_s": wall_s,
-                "tracks": len(tracks),
-            }
-        )
+        for fair in (True, False):
+            say.print(f"[{week}] auto, {limit_s:g} s, fairness {'on' if fair else 'off'}")
+            began = time.perf_counter()
+            schedule = solve(instance, time_limit_s=limit_s, method="auto", fairness=fair)
+            rows.append(_satnet_row(week, fair, instance, schedule, time.perf_counter() - began))
     return rows
+
+
+def _satnet_row(
+    week: str, fair: bool, instance: Instance, schedule: Schedule, wall_s: float
+) -> dict[str, Any]:
+    tracks = satnet_tracks(instance, schedule.contacts)
+    metrics = satnet_metrics(instance, tracks)
+    return {
+        "week": week,
+        "fairness": fair,
+        "requests": metrics.requests,
+        "hours_requested": metrics.hours_requested,
+        "hours_allocated": metrics.hours_allocated,
+        "requests_satisfied": metrics.requests_satisfied,
+        "u_max": metrics.u_max,
+        "u_rms": metrics.u_rms,
+        "value": schedule.value,
+        "bound": schedule.bound,
+        "bound_method": schedule.bound_method,
+        "gap": schedule.gap,
+        "wall_s": wall_s,
+        "tracks": len(tracks),
+    }
 
 
 # --- output -------------------------------------------------------------------------------------
@@ -396,8 +417,8 @@ def print_tables(results: dict[str, Any], console: Console) -> None:
                 f"{item['demand_over_capacity']:.2f}, built in {item['build_s']:.1f} s"
             )
         )
-        for name in ("run", "value", "bound", "gap", "time", "contacts", "min share",
-                     "min ratio", "Jain"):  # fmt: skip
+        for name in ("run", "value", "bound", "gap", "time", "contacts", "antenna use",
+                     "min share", "min ratio", "Jain"):  # fmt: skip
             table.add_column(name, justify="left" if name == "run" else "right")
         for row in item["runs"]:
             table.add_row(
@@ -407,6 +428,7 @@ def print_tables(results: dict[str, Any], console: Console) -> None:
                 f"{row['gap']:.1%}",
                 f"{row['wall_s']:.2f} s",
                 f"{row['contacts']:,}",
+                f"{row['utilization']:.1%}",
                 f"{row['min_share']:.2f}",
                 f"{row['min_ratio']:.2f}",
                 f"{row['jain']:.3f}",
@@ -423,12 +445,13 @@ def print_tables(results: dict[str, Any], console: Console) -> None:
         )
     if results.get("satnet"):
         table = Table(title="SatNet (DSN weeks)")
-        for name in ("week", "hours", "satisfied", "U_max", "U_rms", "value", "bound", "gap",
-                     "time"):  # fmt: skip
+        for name in ("week", "fairness", "hours", "satisfied", "U_max", "U_rms", "value",
+                     "bound", "gap", "time"):  # fmt: skip
             table.add_column(name, justify="left" if name == "week" else "right")
         for row in results["satnet"]:
             table.add_row(
                 row["week"],
+                "on" if row["fairness"] else "off",
                 f"{row['hours_allocated']:,.1f} / {row['hours_requested']:,.1f}",
                 f"{row['requests_satisfied']} / {row['requests']}",
                 f"{row['u_max']:.3f}",

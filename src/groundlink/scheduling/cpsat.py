@@ -65,7 +65,6 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -103,12 +102,19 @@ ImprovementCallback = Callable[[float, float], None]
 
 #: Largest instance (usable opportunities) solved as one model; larger ones go by blocks.
 FULL_MODEL_OPPORTUNITIES = 3_500
-#: Usable opportunities freed per block of the large-neighbourhood search.
-BLOCK_OPPORTUNITIES = 900
+#: Usable opportunities freed per block of the large-neighbourhood search (measured on
+#: 300 x 20: 300 gains about twice as much value per second as 900).
+BLOCK_OPPORTUNITIES = 300
 #: Resolution of a bytes demand in the model: millionths of the demand.
 BYTES_STEPS = 1_000_000
-#: Shortest time given to one block, seconds.
-BLOCK_MIN_S = 0.3
+#: Time given to one block, seconds (most blocks of 300 are solved to optimality in it).
+BLOCK_MIN_S = 0.4
+#: Objective price of a value unit of a tenant's shortfall from its fairness floor.
+FAIRNESS_PRICE = 10
+#: Share of the antennas in the antenna-group neighbourhoods.
+ANTENNA_GROUP_SHARE = 0.25
+#: Widening of the near-pair searches, seconds (far above float rounding of times).
+_SEARCH_SLACK_S = 1e-6
 #: Value units per unit of the largest request weight (the objective's resolution).
 VALUE_RESOLUTION = 1 << 20
 
@@ -173,9 +179,11 @@ def optimise_in_detail(
 ) -> CpSatResult:
     """:func:`optimise`, with CP-SAT's bound when it is valid, and an optional fairness floor.
 
-    ``fair_floor``: if set, every schedule kept gives each tenant at least
-    that share of its fair value (:func:`~.fairness.fair_shares`), or, for a
-    tenant the hint leaves below it, no less than the hint gives it.
+    ``fair_floor``: if set, schedules are compared first by how much value
+    the tenants lack, together, to reach that share of their fair value
+    (:func:`~.fairness.fair_shares`), then by value: the search lifts
+    starved tenants first, at the least cost, and never lets the shortfall
+    grow. CP-SAT charges a shortfall :data:`FAIRNESS_PRICE` times its value.
     """
     began = time.perf_counter()
     problem = _Problem(instance, fair_floor)
@@ -203,7 +211,7 @@ def optimise_in_detail(
             workers=workers,
             on_solution=report,
         )
-        if outcome.contacts is not None and problem.value(outcome.contacts) > value - 1e-9:
+        if outcome.contacts is not None and not problem.better(incumbent, outcome.contacts):
             incumbent = outcome.contacts
         exact = problem.exact and problem.fair_floor is None
         status = "optimal" if outcome.proven and exact else "feasible"
@@ -228,41 +236,66 @@ def _large_neighbourhood_search(
     workers: int,
     report: Callable[[float], None],
 ) -> list[ScheduledContact]:
-    """Re-optimise half-overlapping time blocks until the time is up (module docstring)."""
+    """Re-optimise neighbourhoods until the time is up (module docstring).
+
+    Neighbourhoods alternate between a time block over every antenna and a
+    longer block over a random group of antennas (a few antennas of a
+    busy network hold the contacts a starved request could move into); each
+    holds about :data:`BLOCK_OPPORTUNITIES` usable opportunities. Seeded:
+    the same call gives the same schedule (up to CP-SAT's time limits).
+    """
     index = problem.index
+    rng = np.random.default_rng(0)
     starts = index.window_start_s[usable]
     ends = index.window_end_s[usable]
     first, last = float(starts.min()), float(ends.max())
     span = last - first
     mean_window = float(np.mean(ends - starts))
-    width = max(4 * mean_window, span * BLOCK_OPPORTUNITIES / len(usable))
-    step = width / 2
-    sweep = 0
+    # Which antennas each usable opportunity needs, as a boolean matrix.
+    antenna_count = len(problem.resources)
+    needs = np.zeros((len(usable), antenna_count), dtype=bool)
+    for row, position in enumerate(usable.tolist()):
+        for resource_id in problem.instance.opportunities[position].resources:
+            needs[row, index.resource_index[resource_id]] = True
+    group = max(1, min(antenna_count, round(antenna_count * ANTENNA_GROUP_SHARE)))
+    round_number = 0
     while _since(began) < time_limit_s - 0.05:
-        # Each sweep starts at another offset, so that block edges move.
-        origins = np.arange(first - (sweep * 0.37 % 1.0) * step, last, step)
-        for number, origin in enumerate(origins):
-            remaining = time_limit_s - _since(began)
-            if remaining < 0.05:
-                break
-            inside = usable[(starts >= origin) & (ends <= origin + width)]
-            if len(inside) == 0:
-                continue
-            share = remaining / (len(origins) - number)
-            outcome = problem.solve_block(
-                inside,
-                incumbent,
-                time_limit_s=min(remaining, max(BLOCK_MIN_S, share)),
-                workers=workers,
-                on_solution=None,
-            )
-            if outcome.contacts is None:
-                continue
-            new_value = problem.value(outcome.contacts)
-            if new_value > value + 1e-9 and problem.fair_enough(outcome.contacts, incumbent):
-                incumbent, value = outcome.contacts, new_value
-                report(value)
-        sweep += 1
+        remaining = time_limit_s - _since(began)
+        if round_number % 2 == 0 or group == antenna_count:
+            on_group = np.ones(len(usable), dtype=bool)
+        else:
+            chosen = np.zeros(antenna_count, dtype=bool)
+            chosen[rng.choice(antenna_count, size=group, replace=False)] = True
+            on_group = ~np.any(needs & ~chosen, axis=1)
+        pool = int(on_group.sum())
+        round_number += 1
+        if pool == 0:
+            continue
+        width = max(3 * mean_window, span * BLOCK_OPPORTUNITIES / pool)
+        # Centre the block on an opportunity of a request still short of its demand
+        # (weighted by what a unit more would be worth): that is where value can be found.
+        short = problem.marginal_value(incumbent)[index.opportunity_request[usable]]
+        weights = np.where(on_group, short, 0.0)
+        if weights.sum() > 0:
+            pick = int(rng.choice(len(usable), p=weights / weights.sum()))
+            origin = float(starts[pick] + ends[pick]) / 2 - width / 2
+        else:
+            origin = float(rng.uniform(first - width / 2, last - width / 2))
+        inside = usable[on_group & (starts >= origin) & (ends <= origin + width)]
+        if len(inside) == 0:
+            continue
+        outcome = problem.solve_block(
+            inside,
+            incumbent,
+            time_limit_s=min(remaining, BLOCK_MIN_S),
+            workers=workers,
+            on_solution=None,
+        )
+        if outcome.contacts is None:
+            continue
+        if problem.better(outcome.contacts, incumbent):
+            incumbent, value = outcome.contacts, problem.value(outcome.contacts)
+            report(value)
     return incumbent
 
 
@@ -367,30 +400,51 @@ class _Problem:
             values[request.tenant] += request_value(request, amount)
         return values
 
-    def worst_ratio(self, contacts: Sequence[ScheduledContact]) -> float:
-        """The lowest tenant ratio of value to fair value (as :func:`~.fairness.tenant_shares`)."""
-        assert self.rule is not None
+    def marginal_value(self, contacts: Sequence[ScheduledContact]) -> FloatArray:
+        """Per request: its weight per unit of demand if it is served short, else 0."""
+        served = [0.0] * len(self.requests)
+        for contact in [*self.fixed, *contacts]:
+            if contact.request:
+                position = self.index.request_index[contact.request]
+                served[position] += amount_of(
+                    self.requests[position],
+                    contact.duration_s,
+                    self.index.rate_of(contact.opportunity),
+                )
+        return np.array(
+            [
+                r.weight / r.demand if s < r.demand * (1 - 1e-9) else 0.0
+                for r, s in zip(self.requests, served, strict=True)
+            ],
+            dtype=np.float64,
+        )
+
+    def deficits(self, contacts: Sequence[ScheduledContact]) -> dict[str, float]:
+        """Per tenant, how much value it lacks to reach the floor x its fair value (>= 0)."""
+        if self.fair_floor is None or self.rule is None:
+            return {}
         values = self.tenant_values(contacts)
         fair = water_fill(self.rule.entitlement, self.rule.caps, sum(values.values()))
-        ratios = [values[t] / f for t, f in fair.items() if f > 0]
-        return min(ratios, default=1.0)
+        return {t: max(0.0, self.fair_floor * f - values[t]) for t, f in fair.items()}
 
-    def fair_enough(
-        self, contacts: Sequence[ScheduledContact], before: Sequence[ScheduledContact]
-    ) -> bool:
-        """Whether ``contacts`` keeps the floor, or the worst ratio of ``before`` if lower."""
+    def better(self, new: Sequence[ScheduledContact], old: Sequence[ScheduledContact]) -> bool:
+        """Whether ``new`` beats ``old``: less missing from the fairness floor, then more value."""
+        gain = self.value(new) - self.value(old)
         if self.fair_floor is None:
-            return True
-        reference = min(self.fair_floor, self.worst_ratio(before))
-        return self.worst_ratio(contacts) >= reference - 1e-9
+            return gain > 1e-9
+        new_missing = sum(self.deficits(new).values())
+        old_missing = sum(self.deficits(old).values())
+        return new_missing < old_missing - 1e-9 or (
+            new_missing <= old_missing + 1e-9 and gain > 1e-9
+        )
 
     def fair_targets(self, incumbent: Sequence[ScheduledContact]) -> dict[str, float]:
-        """Per tenant, the value a block must leave it: floor x fair value, or what it has."""
+        """Per tenant, the floor x its fair value at the incumbent's total (empty if no floor)."""
         if self.fair_floor is None or self.rule is None:
             return {}
         values = self.tenant_values(incumbent)
         fair = self.rule.fair_values(sum(values.values()))
-        return {t: min(self.fair_floor * f, values[t]) for t, f in fair.items()}
+        return {t: self.fair_floor * f for t, f in fair.items()}
 
     def finish(self, contacts: Sequence[ScheduledContact]) -> tuple[ScheduledContact, ...]:
         """Fixed contacts plus ``contacts``, sorted by start."""
@@ -411,8 +465,8 @@ class _Problem:
         free_ids = {self.instance.opportunities[i].id for i in free.tolist()}
         hint = [c for c in incumbent if c.opportunity in free_ids]
         kept = [c for c in incumbent if c.opportunity not in free_ids]
-        block = _Block(self, free, kept, hint, self.fair_targets(incumbent))
-        return block.solve(time_limit_s, workers, on_solution, incumbent)
+        block = _Block(self, free, kept, hint, self.fair_targets(incumbent), incumbent)
+        return block.solve(time_limit_s, workers, on_solution)
 
 
 class _Block:
@@ -425,9 +479,11 @@ class _Block:
         kept: list[ScheduledContact],
         hint: list[ScheduledContact],
         fair_targets: dict[str, float],
+        incumbent: Sequence[ScheduledContact],
     ) -> None:
         self.problem = problem
         self.fair_targets = fair_targets
+        self.incumbent = incumbent
         self.kept = kept
         self.hint = hint
         self.model = cp_model.CpModel()
@@ -875,9 +931,9 @@ class _Block:
                 left = request.max_contacts - self.kept_contacts[r]
                 model.add(sum(self.literals[m] for m in members) <= max(0, left))
             values.append(value)
+        shortfalls = self._fairness(by_value)
         if values:
-            model.maximize(sum(values))
-        self._fairness(by_value)
+            model.maximize(sum(values) - FAIRNESS_PRICE * sum(shortfalls))
         # What the held contacts are worth, counted as if min_served did not apply (an upper
         # bound), and how far the rounding of weights to value units can reach.
         self.kept_value = sum(
@@ -887,20 +943,46 @@ class _Block:
         self.objective_terms = len(values)
         self.weight_rounding = 0.5 / smallest_weight_units if values else 0.0
 
-    def _fairness(self, by_value: dict[str, list[cp_model.IntVar]]) -> None:
-        """Each tenant keeps at least its target value (see :meth:`_Problem.fair_targets`)."""
+    def _fairness(self, by_value: dict[str, list[cp_model.IntVar]]) -> list[cp_model.IntVar]:
+        """Per tenant a shortfall from its floor target, never above the incumbent's.
+
+        ``sum of its v_r + shortfall >= target - kept`` (in value units,
+        rounded in the shortfall's favour); returns the shortfall variables,
+        which the objective charges :data:`FAIRNESS_PRICE` times their value.
+        """
+        shortfalls: list[cp_model.IntVar] = []
         if not self.fair_targets:
-            return
+            return shortfalls
         kept: dict[str, float] = defaultdict(float)
         for r, request in enumerate(self.problem.requests):
             kept[request.tenant] += request_value(request, self.kept_served[r])
+        now = self.problem.tenant_values(self.incumbent)
         for tenant, target in self.fair_targets.items():
-            missing = target - kept[tenant]
-            if missing > 1e-9 and by_value.get(tenant):
-                # Rounded down a little: the check on the decoded schedule is the exact one.
-                need = math.floor(missing * self.value_scale * (1 - 1e-6)) - len(by_value[tenant])
-                if need > 0:
-                    self.model.add(sum(by_value[tenant]) >= need)
+            own = by_value.get(tenant)
+            if not own:
+                continue
+            slack = len(own) + 1
+            need = math.floor((target - kept[tenant]) * self.value_scale) - slack
+            lacking = max(0.0, target - now.get(tenant, 0.0))
+            most = math.ceil(lacking * self.value_scale) + 2 * slack
+            if need <= 0:
+                continue
+            shortfall = self.model.new_int_var(0, max(0, most), "")
+            self.model.add(sum(own) + shortfall >= need)
+            self.model.add_hint(shortfall, min(max(0, most), max(0, need - self._hint_sum(own))))
+            shortfalls.append(shortfall)
+        return shortfalls
+
+    def _hint_sum(self, variables: list[cp_model.IntVar]) -> int:
+        hints = {
+            index: value
+            for index, value in zip(
+                self.model.proto.solution_hint.vars,
+                self.model.proto.solution_hint.values,
+                strict=True,
+            )
+        }
+        return sum(int(hints.get(v.index, 0)) for v in variables)
 
     def _units(self, request: Request, amount: float) -> int:
         """An amount of the request's unit in the model's units (rounded up for demand-like)."""
@@ -917,7 +999,6 @@ class _Block:
         time_limit_s: float,
         workers: int,
         on_solution: Callable[[float], None] | None,
-        incumbent: Sequence[ScheduledContact],
     ) -> _Outcome:
         """Solve; the best solution found decoded to a whole schedule (kept contacts included)."""
         if not self.literals:
@@ -925,7 +1006,11 @@ class _Block:
         solver = cp_model.CpSolver()
         solver.parameters.max_time_in_seconds = max(0.01, time_limit_s)
         solver.parameters.num_workers = max(1, workers)
-        collector = _Collector(self, on_solution, incumbent)
+        # OR-Tools 9.15: the presolve's constraint-inclusion step returned "optimal" values
+        # below a known feasible solution on these models (measured on 300 x 20 blocks);
+        # without it the answers agree with presolve off.
+        solver.parameters.presolve_inclusion_work_limit = 0
+        collector = _Collector(self, on_solution, self.incumbent)
         status = solver.solve(self.model, collector)
         if collector.best is None and status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             collector.take(solver)
@@ -965,7 +1050,8 @@ class _Collector(cp_model.CpSolverSolutionCallback):
         for literal, decode in zip(block.literals, block.decode, strict=True):
             if value_of(literal):
                 contacts.append(decode(source))  # type: ignore[arg-type]
-        if not block.problem.fair_enough(contacts, self.incumbent):
+        reference = self.incumbent if self.best is None else self.best
+        if block.problem.fair_floor is not None and not block.problem.better(contacts, reference):
             return
         self.best = contacts
         if self.on_solution is not None:
@@ -1060,7 +1146,7 @@ class _Holds:
     el_rate: FloatArray
 
     @staticmethod
-    def of(rows: list[tuple[float, ...]], resources: Sequence[Resource]) -> _Holds:
+    def of(rows: Sequence[Sequence[float]], resources: Sequence[Resource]) -> _Holds:
         table = np.array(rows, dtype=np.float64).reshape(-1, 8)
         resource = table[:, 1].astype(np.int64)
         turnaround = np.array([r.turnaround_s for r in resources], dtype=np.float64)
@@ -1125,34 +1211,28 @@ def _rate(rate: float | None, resource: Resource) -> float:
 def _near(first: _Holds, second: _Holds, *, both_ways: bool) -> tuple[IntArray, IntArray]:
     """Pairs (i in first, j in second) on one resource that the conflict rule must look at.
 
-    With ``both_ways`` every pair whose holds come within turnaround + the
+    With ``both_ways``: every pair whose holds come within turnaround + the
     worst slew of each other, overlaps included (candidates against held
-    contacts). Without it (candidates among themselves): only pairs where
-    ``j``'s padded hold starts at or after ``i``'s padded end but within the
-    worst slew of it; overlapping padded holds are the no-overlap's job.
+    contacts). Without it (candidates among themselves): pairs where ``j``'s
+    hold starts from ``i``'s padded end to the worst slew after it;
+    overlapping padded holds are the no-overlap's job. Windows are widened
+    by a microsecond so that rounding never drops a pair.
     """
     order = np.lexsort((second.start, second.resource))
-    keys_resource = second.resource[order]
-    keys_start = second.start[order]
-    reach = first.padded_end + first.worst_slew
+    reach = first.padded_end + first.worst_slew + _SEARCH_SLACK_S
     if both_ways:
-        # Everything on the resource starting before i's reach, and ending (padded, + slew)
-        # after i starts: the second test is done after the search.
-        low_start = np.full(len(first.start), -np.inf)
+        # A hold j that reaches i starts at most its own longest padded span before i.
+        longest = float(np.max(second.padded_end - second.start + second.worst_slew))
+        low_start = first.start - longest - _SEARCH_SLACK_S
     else:
-        low_start = first.padded_end
-    low = _search(keys_resource, keys_start, first.resource, low_start, side="left")
-    high = _search(keys_resource, keys_start, first.resource, reach, side="right")
-    if both_ways:
-        # Holds do not nest much: bound the look-back by the longest hold on the resource.
-        longest = float(np.max(second.end - second.start + second.turnaround + second.worst_slew))
-        low = _search(keys_resource, keys_start, first.resource, first.start - longest, "left")
+        low_start = first.padded_end - _SEARCH_SLACK_S
+    low, high = _search(second, order, first.resource, low_start, reach)
     counts = np.maximum(high - low, 0)
     i = np.repeat(np.arange(len(first.start)), counts)
     offsets = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
     j = order[np.repeat(low, counts) + offsets]
     if both_ways:
-        touches = second.padded_end[j] + second.worst_slew[j] > first.start[i]
+        touches = second.padded_end[j] + second.worst_slew[j] + _SEARCH_SLACK_S > first.start[i]
         i, j = i[touches], j[touches]
     else:
         distinct = first.owner[i] != second.owner[j]
@@ -1161,17 +1241,22 @@ def _near(first: _Holds, second: _Holds, *, both_ways: bool) -> tuple[IntArray, 
 
 
 def _search(
-    keys_resource: IntArray,
-    keys_start: FloatArray,
-    resource: IntArray,
-    start: FloatArray,
-    side: Literal["left", "right"],
-) -> IntArray:
-    """Positions of (resource, start) in rows sorted by (resource, start)."""
-    shift = float(np.max(np.abs(keys_start))) * 4.0 + 1.0 if len(keys_start) else 1.0
-    keys = keys_resource * shift + keys_start
-    found: IntArray = np.searchsorted(keys, resource * shift + start, side=side).astype(np.int64)
-    return found
+    rows: _Holds, order: IntArray, resource: IntArray, low_s: FloatArray, high_s: FloatArray
+) -> tuple[IntArray, IntArray]:
+    """For each query, the range of ``rows`` (sorted by ``order``: resource, start) on
+    ``resource`` whose start lies in ``[low_s, high_s]``."""
+    sorted_resource = rows.resource[order]
+    sorted_start = rows.start[order]
+    low = np.zeros(len(resource), dtype=np.int64)
+    high = np.zeros(len(resource), dtype=np.int64)
+    for code in np.unique(resource).tolist():
+        first = int(np.searchsorted(sorted_resource, code, side="left"))
+        last = int(np.searchsorted(sorted_resource, code, side="right"))
+        starts = sorted_start[first:last]
+        mine = resource == code
+        low[mine] = first + np.searchsorted(starts, low_s[mine], side="left")
+        high[mine] = first + np.searchsorted(starts, high_s[mine], side="right")
+    return low, high
 
 
 def _breaks_rule(first: _Holds, i: IntArray, second: _Holds, j: IntArray) -> npt.NDArray[np.bool_]:

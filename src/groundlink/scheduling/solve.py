@@ -21,14 +21,15 @@ smaller of the LP bound and, when CP-SAT solved an exact model of the whole
 instance (integral times, no slew: SatNet), CP-SAT's proven bound; ``gap``
 is ``(bound - value) / bound``.
 
-**Fairness** (``fairness=True``, the default) is the floor of
-:mod:`.fairness`: every tenant gets at least :data:`FAIR_FLOOR` of its fair
-value (:func:`~.fairness.fair_shares`) whenever a schedule found does so.
-The greedy favours starved tenants; CP-SAT keeps every tenant at or above
-the floor (or at least where the warm start had it) and accepts only
-schedules that pass :func:`~.fairness.tenant_shares`. The value given up
-for it, against the best schedule found *without* the floor in the same
-run (the plain greedy's), is reported as ``fairness_loss``.
+**Fairness** (``fairness=True``, the default) is a floor on the rule of
+:mod:`.fairness`: every tenant should get at least :data:`FAIR_FLOOR` of
+its fair value (:func:`~.fairness.fair_shares`). Schedules are compared
+first by the value the tenants lack, together, to reach their floors, then
+by value: the greedy favours starved tenants, and CP-SAT lifts them
+further where it can, at the least loss of value, never letting the
+shortfall grow. The value given up for it, against the best schedule found
+*without* the floor in the same run (the plain greedy's), is reported as
+``fairness_loss``.
 
 ``progress(stage, fraction)`` is called with the stage name and the
 fraction of the time budget used (0-1), for a progress bar.
@@ -45,7 +46,7 @@ from groundlink.errors import InvalidInput
 from groundlink.scheduling.bound import LpBound, lp_bound
 from groundlink.scheduling.cpsat import optimise_in_detail
 from groundlink.scheduling.explain import explain_unserved
-from groundlink.scheduling.fairness import min_ratio, tenant_shares
+from groundlink.scheduling.fairness import tenant_shares
 from groundlink.scheduling.greedy import greedy_schedule
 from groundlink.scheduling.model import Instance, Schedule, ScheduledContact
 from groundlink.scheduling.validate import check_schedule, schedule_value
@@ -119,22 +120,29 @@ class _Run:
             self.progress(stage, min(1.0, max(0.0, self.elapsed() / self.time_limit_s)))
 
     def offer(self, contacts: Sequence[ScheduledContact], solver: str) -> bool:
-        """Keep ``contacts`` if valid, fair enough and better than the best so far."""
+        """Keep ``contacts`` if valid and better than the best so far.
+
+        Better: with fairness, less value missing from the tenants' floors,
+        then more value; without, more value.
+        """
         value = schedule_value(self.instance, contacts)
-        if value <= self.best_value + 1e-9:
-            return False
-        if self.fairness and self.best and self._less_fair(contacts):
+        if self.fairness and self.best:
+            new, old = self._shortfall(contacts), self._shortfall(self.best)
+            if new > old + 1e-9 or (new >= old - 1e-9 and value <= self.best_value + 1e-9):
+                return False
+        elif value <= self.best_value + 1e-9:
             return False
         if check_schedule(self.instance, contacts):
             return False
         self.best, self.best_value, self.solver = tuple(contacts), value, solver
         return True
 
-    def _less_fair(self, contacts: Sequence[ScheduledContact]) -> bool:
-        """Whether ``contacts`` breaks the floor where the best schedule so far keeps it."""
-        new = min_ratio(tenant_shares(self.instance, contacts))
-        old = min_ratio(tenant_shares(self.instance, self.best))
-        return new < min(FAIR_FLOOR, old) - 1e-9
+    def _shortfall(self, contacts: Sequence[ScheduledContact]) -> float:
+        """Value the tenants lack, together, to reach :data:`FAIR_FLOOR` of their fair value."""
+        return sum(
+            max(0.0, FAIR_FLOOR * s.fair_share - s.share) * s.requested_value
+            for s in tenant_shares(self.instance, contacts)
+        )
 
     def go(self, method: Method) -> Schedule:
         self.tell("greedy")
