@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from api_fixtures import Api, api_for
+from db_fixtures import NOW
 from groundlink.contacts.conflicts import find_antenna_conflicts, iso_z
 from test_api_available import END, START, XBAND, _spacecraft
 
@@ -235,3 +236,25 @@ def test_unknown_ids_are_404(api: Api) -> None:
     assert api.client.post("/v1/schedules", json=body, headers=headers).status_code == 404
     assert api.client.get("/v1/schedules/sch-none", headers=headers).status_code == 404
     assert api.client.post("/v1/schedules/sch-none/commit", headers=headers).status_code == 404
+
+
+def test_a_plan_starting_now_leaves_out_contacts_inside_their_lock_time(
+    api: Api, station: dict[str, Any]
+) -> None:
+    headers = api.tenant()
+    craft = _spacecraft(api, headers, 7)
+    job = _plan(
+        api,
+        headers,
+        start=iso_z(NOW),
+        end=iso_z(NOW + timedelta(hours=6)),
+        requests=[{"spacecraft_id": craft["id"], "contacts_per_day": 20}],
+        station_ids=[station["id"]],
+    )
+    planned = job["plan"]["contacts"]
+    assert planned
+    lock_s = 15 * 60
+    assert all(_t(c["aos"]) - c["prepass_s"] >= NOW.timestamp() + lock_s for c in planned)
+    commit = api.client.post(f"/v1/schedules/{job['id']}/commit", headers=headers).json()
+    assert commit["commit"]["refused"] == []
+    assert len(commit["commit"]["booked"]) == len(planned)

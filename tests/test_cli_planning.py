@@ -86,7 +86,7 @@ def test_plan_explain_and_commit(fleet: list[str], tmp_path: Path) -> None:
 
     explained = run("schedule", "explain", job["id"])
     assert explained.exit_code == 0, explained.output
-    assert fleet[1] in explained.stdout and unserved["reason"] in explained.stdout
+    assert "planned-1" in explained.stdout and unserved["reason"] in explained.stdout
     assert "1 request not fully served" in explained.stdout
 
     shown = run("schedule", "show", job["id"])

@@ -69,12 +69,18 @@ def read_spec(row: ScheduleRow) -> tuple[ScheduleCreate, dict[str, str]]:
 
 
 def plan_requests(
-    spec: ScheduleCreate, owners: dict[str, str], prepass_s: int, postpass_s: int
+    spec: ScheduleCreate,
+    owners: dict[str, str],
+    prepass_s: int,
+    postpass_s: int,
+    bookable_from: datetime,
 ) -> list[PlanRequest]:
     """The spec's requests as :class:`PlanRequest` (ids ``r0``, ``r1``, ...; owner as tenant).
 
     ``owners`` maps each spacecraft id to the tenant that owns it; every
     contact holds its antenna ``prepass_s``/``postpass_s`` around the pass.
+    No contact starts before ``bookable_from`` (the booking service refuses
+    contacts inside their lock time, so a plan must not offer them).
     """
     requests = []
     for index, wanted in enumerate(spec.requests):
@@ -96,7 +102,7 @@ def plan_requests(
                     float("inf") if wanted.max_duration_s is None else wanted.max_duration_s
                 ),
                 priority=wanted.priority,
-                earliest=wanted.earliest,
+                earliest=max(wanted.earliest or bookable_from, bookable_from),
                 latest=wanted.latest,
                 stations=tuple(wanted.station_ids),
                 excluded_stations=tuple(wanted.excluded_station_ids),
@@ -282,7 +288,8 @@ class ScheduleRunner:
                 session, fleet, spec.station_ids, profile_row, spec.start, spec.end, now
             )
         prepass_s, postpass_s = round(offer.profile.prepass_s), round(offer.profile.postpass_s)
-        requests = plan_requests(spec, owners, prepass_s, postpass_s)
+        lock = timedelta(seconds=booking.DEFAULT_LOCK_S + prepass_s)
+        requests = plan_requests(spec, owners, prepass_s, postpass_s, now + lock)
         contacts = offer.contacts if offer.contacts is not None else _no_contacts()
         instance, source_rows = instance_from_available(
             contacts,

@@ -56,9 +56,11 @@ from groundlink.client import DEFAULT_API_URL, GroundlinkClient
 from groundlink.contacts.conflicts import iso_z
 from groundlink.errors import InvalidInput
 
-_CONTACT_COLUMNS = ("#", "request", "spacecraft", "station", "antenna", "AOS (UTC)", "LOS (UTC)")
+#: Planned contacts the table shows; ``--output json`` has them all.
+CONTACTS_SHOWN = 12
+_CONTACT_COLUMNS = ("#", "request", "spacecraft", "antenna", "AOS (UTC)", "LOS (UTC)", "min")
 _SHARE_COLUMNS = ("tenant", "value", "asked", "share", "fair share", "ratio")
-_UNSERVED_COLUMNS = ("request", "spacecraft", "served", "asked", "unit", "why")
+_UNSERVED_COLUMNS = ("request", "spacecraft", "served", "asked", "why")
 
 
 def read_requests(path: Path) -> dict[str, Any]:
@@ -101,7 +103,16 @@ def _wait(api: GroundlinkClient, job: ScheduleOut) -> ScheduleOut:
         return api.wait_schedule(job.id, poll_s=0.25, on_progress=show)
 
 
-def _summary(job: ScheduleOut) -> None:
+def _names(api: GroundlinkClient) -> dict[str, str]:
+    """Names by id: the caller's spacecraft, stations, and antennas as station/antenna."""
+    names = {craft.id: craft.name for craft in api.list_spacecraft()}
+    for station in api.list_ground_stations():
+        names[station.id] = station.name
+        names |= {antenna.id: f"{station.name}/{antenna.name}" for antenna in station.antennas}
+    return names
+
+
+def _summary(job: ScheduleOut, names: dict[str, str]) -> None:
     if job.status == "failed":
         fail(f"schedule {job.id} failed: {job.error}")
     plan = job.plan
@@ -117,15 +128,19 @@ def _summary(job: ScheduleOut) -> None:
         (
             i,
             c.request_index,
-            c.spacecraft_id,
-            c.station_id,
-            c.antenna_id,
+            names.get(c.spacecraft_id, c.spacecraft_id),
+            names.get(c.antenna_id, c.antenna_id),
             iso_z(c.aos),
             iso_z(c.los),
+            f"{(c.los - c.aos).total_seconds() / 60:.1f}",
         )
-        for i, c in enumerate(plan.contacts)
+        for i, c in enumerate(plan.contacts[:CONTACTS_SHOWN])
     ]
-    _print(_table(_CONTACT_COLUMNS, contacts))
+    more = len(plan.contacts) - len(contacts)
+    _print(
+        _table(_CONTACT_COLUMNS, contacts),
+        f"... and {more:,} more (--output json lists them all)" if more > 0 else None,
+    )
     shares = [
         (
             s.tenant_id,
@@ -138,7 +153,7 @@ def _summary(job: ScheduleOut) -> None:
         for s in plan.shares
     ]
     _print(_table(_SHARE_COLUMNS, shares))
-    _explain(job)
+    _explain(job, names)
     line = (
         f"schedule {job.id}: {count(len(plan.contacts), 'contact')}, value {plan.value:,.2f}, "
         f"bound {plan.bound:,.2f} ({plan.bound_method}), gap {plan.gap:.1%}, "
@@ -149,15 +164,22 @@ def _summary(job: ScheduleOut) -> None:
     say(stdout_console(), line)
 
 
-def _explain(job: ScheduleOut) -> None:
+def _amount(value: float, unit: str) -> str:
+    if unit == "bytes":
+        return f"{value / 1e9:,.1f} GB"
+    if unit == "seconds":
+        return f"{value / 60:,.1f} min"
+    return f"{value:,.3g} contacts"
+
+
+def _explain(job: ScheduleOut, names: dict[str, str]) -> None:
     assert job.plan is not None
     rows = [
         (
             u.request_index,
-            u.spacecraft_id,
-            f"{u.served:,.6g}",
-            f"{u.demand:,.6g}",
-            u.unit,
+            names.get(u.spacecraft_id, u.spacecraft_id),
+            _amount(u.served, u.unit),
+            _amount(u.demand, u.unit),
             f"{u.reason}: {u.detail}",
         )
         for u in job.plan.unserved
@@ -199,8 +221,7 @@ def register(app: typer.Typer) -> None:
             "commit": commit,
         }
         with _client(api_url, api_key) as api:
-            job = _wait(api, api.create_schedule(body))
-        _show(job, output)
+            _show(api, _wait(api, api.create_schedule(body)), output)
 
     @app.command("show")
     @rejects_bad_input
@@ -212,7 +233,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Show a planning job: its progress, or its plan."""
         with _client(api_url, api_key) as api:
-            _show(api.get_schedule(schedule_id), output)
+            _show(api, api.get_schedule(schedule_id), output)
 
     @app.command("explain")
     @rejects_bad_input
@@ -225,12 +246,13 @@ def register(app: typer.Typer) -> None:
         """Why each request of a plan was not fully served."""
         with _client(api_url, api_key) as api:
             job = api.get_schedule(schedule_id)
+            names = _names(api) if output is Output.table else {}
         if job.plan is None:
             fail(f"schedule {job.id} has no plan yet ({job.status})")
         if output is Output.json:
             _write_json([u.model_dump(mode="json") for u in job.plan.unserved])
         elif job.plan.unserved:
-            _explain(job)
+            _explain(job, names)
         else:
             say(stdout_console(), "every request is fully served")
 
@@ -258,11 +280,11 @@ def register(app: typer.Typer) -> None:
         )
 
 
-def _show(job: ScheduleOut, output: Output) -> None:
+def _show(api: GroundlinkClient, job: ScheduleOut, output: Output) -> None:
     if output is Output.json:
         _write_json(job)
     else:
-        _summary(job)
+        _summary(job, _names(api))
 
 
 __all__ = ["read_requests", "register"]

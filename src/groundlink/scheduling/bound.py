@@ -11,13 +11,19 @@ for validity.
 **The relaxation.** Take any valid schedule. Each usable opportunity ``o``
 of request ``r`` holds at most one contact of ``d`` seconds,
 ``m_r <= d <= L_o`` where ``L_o = min(max_duration_s, window length)``
-(shorter contacts serve nothing, so drop them). On each antenna the
-*padded span* of a contact, ``[start - setup, end + teardown + turnaround)``,
-is disjoint from every other contact's (the conflict rule demands at least
-turnaround + slew >= turnaround between holds, fixed contacts included) and
-lies inside the *extended window* ``[window start - setup, window end +
-teardown + turnaround)``; holds never touch maintenance, so a padded span
-meets a maintenance window ``[a, b)`` only within ``[a, a + turnaround)``.
+(shorter contacts serve nothing, so drop them), inside a part of the window
+where its hold meets no maintenance and keeps turnaround + the worst slew
+from every fixed contact's hold (windows are cut there first). Let ``W`` be
+the slew the conflict rule charges next to a trimmed edge (a 180° azimuth
+move: ``180 / az rate``; 0 without slew rates). Give each contact the
+*padded span* ``[start - setup - W/2 [start trimmed], end + teardown +
+turnaround + W/2 [end trimmed])``. Two consecutive holds on an antenna are
+at least ``turnaround + slew`` apart and that slew is ``W`` when either
+facing edge is trimmed, so ``>= W/2`` per trimmed facing edge: padded spans
+are disjoint (fixed contacts, which have no pointing, count as trimmed at
+both ends). A padded span lies inside the opportunity's *extended window*
+(the window widened by those paddings), and it meets maintenance only
+within turnaround + ``W/2`` after its start or ``W/2`` before its end.
 Write ``P = setup + teardown + turnaround`` and measure, per opportunity:
 
 * ``u_o``: contacts (a contact-count request) or contact seconds (seconds
@@ -27,13 +33,15 @@ Write ``P = setup + teardown + turnaround`` and measure, per opportunity:
 
 Then, exactly for the real schedule:
 
-1. ``sum_T y_{o,T} >= rho_o u_o`` with ``rho_o = m_r + P`` for counts (each
-   contact is at least ``m_r`` long) and ``rho_o = 1 + P / L_o`` for
-   seconds and bytes (``d + P >= d (1 + P / L_o)`` because ``d <= L_o``);
+1. ``sum_T y_{o,T} >= rho_o u_o``. Counts: each contact costs at least
+   ``min(m_r + P + W/2, window + P)`` (shorter than its window means a
+   trimmed edge; the whole window only if allowed). Seconds and bytes:
+   ``rho_o = 1 + P / window`` if the whole window is an allowed contact
+   (the padded length of a contact is at least ``d (1 + P / window)``),
+   else ``1 + (P + W/2) / L_o`` (always trimmed, ``d <= L_o``);
 2. ``y_{o,T} <= |extended window ∩ T|`` and, per antenna and slice,
    ``sum_o y_{o,T} <= |T| - (blocked time in T)``, blocked time being fixed
-   contacts' padded spans and maintenance minus its first ``turnaround``
-   seconds;
+   contacts' padded spans and maintenance less those edges;
 3. per request, ``sum_o q_o u_o <= demand - (what its fixed contacts
    serve)`` (``q_o`` = 1, or the byte rate: service beyond the demand is
    worth nothing, so it can be left out), and, with ``max_contacts``,
@@ -52,7 +60,9 @@ consecutive extended-window edges) is at least the value of every valid
 schedule. Identical antennas of one station (same bands, turnaround, slew
 rates, maintenance) are *pooled*: their opportunities with the same window
 become one column with their summed capacity (a sum of valid rows is
-valid).
+valid). It is a relaxation: contacts may be split in time, so on a busy
+network where packing whole contacts is the difficulty (SatNet's
+multi-hour tracks) it can be far from the optimum.
 
 **Why it is fast: prices, then flows.** The elementary LP of 300 x 20 has
 some 200,000 columns (GLOP: 100 s); but it is a transportation problem per

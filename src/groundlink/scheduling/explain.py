@@ -278,7 +278,7 @@ def _main_reason(
     if not pool:
         return (
             "no_opportunity",
-            f"{head}: all {total} of its passes are used and it has no other",
+            f"{head}: all {total} of its passes are used, and it has no more",
         )
     reason = max(pool, key=lambda name: (counts[name], -_ORDER.index(name)))
     mine = [verdict for verdict in verdicts if verdict[0] == reason]
