@@ -34,10 +34,10 @@ from groundlink.cli.resources import (
     ApiUrl,
     Output,
     OutputOption,
-    _client,
-    _print,
-    _table,
-    _write_json,
+    api_client,
+    print_table,
+    table_of,
+    write_json,
 )
 from groundlink.client import DEFAULT_API_URL
 from groundlink.contacts.conflicts import iso_z
@@ -171,12 +171,12 @@ def mission_profiles_add(
     if dataflow_endpoint is not None:
         endpoint = {"name": dataflow_endpoint, "url": dataflow_endpoint_url}
         body["dataflow_endpoint"] = {k: v for k, v in endpoint.items() if v is not None}
-    with _client(api_url, api_key) as api:
+    with api_client(api_url, api_key) as api:
         profile = api.create_mission_profile(body, idempotency_key=idempotency_key)
     if output is Output.json:
-        _write_json(profile)
+        write_json(profile)
     else:
-        _print(_table(_COLUMNS, _rows([profile])), f"created mission profile {profile.id}")
+        print_table(table_of(_COLUMNS, _rows([profile])), f"created mission profile {profile.id}")
 
 
 @mission_profiles_app.command("list")
@@ -187,12 +187,12 @@ def mission_profiles_list(
     output: OutputOption = Output.table,
 ) -> None:
     """List your mission profiles, oldest first."""
-    with _client(api_url, api_key) as api:
+    with api_client(api_url, api_key) as api:
         profiles = api.list_mission_profiles()
     if output is Output.json:
-        _write_json(profiles)
+        write_json(profiles)
     else:
-        _print(_table(_COLUMNS, _rows(profiles)), count(len(profiles), "mission profile"))
+        print_table(table_of(_COLUMNS, _rows(profiles)), count(len(profiles), "mission profile"))
 
 
 @mission_profiles_app.command("show")
@@ -204,12 +204,12 @@ def mission_profiles_show(
     output: OutputOption = Output.table,
 ) -> None:
     """Show one mission profile."""
-    with _client(api_url, api_key) as api:
+    with api_client(api_url, api_key) as api:
         profile = api.get_mission_profile(profile_id)
     if output is Output.json:
-        _write_json(profile)
+        write_json(profile)
     else:
-        _print(_table(_COLUMNS, _rows([profile])))
+        print_table(table_of(_COLUMNS, _rows([profile])))
 
 
 @mission_profiles_app.command("delete")
@@ -221,10 +221,10 @@ def mission_profiles_delete(
     output: OutputOption = Output.table,
 ) -> None:
     """Delete a mission profile (contacts booked with it keep their copy of it)."""
-    with _client(api_url, api_key) as api:
+    with api_client(api_url, api_key) as api:
         api.delete_mission_profile(profile_id)
     if output is Output.json:
-        _write_json({"id": profile_id, "deleted": True})
+        write_json({"id": profile_id, "deleted": True})
     else:
         say(stdout_console(), f"deleted mission profile {profile_id}")
 

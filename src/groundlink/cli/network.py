@@ -48,13 +48,13 @@ from groundlink.cli.resources import (
     ApiUrl,
     Output,
     OutputOption,
-    _client,
-    _print,
-    _required_time,
-    _table,
-    _time,
-    _write_json,
+    api_client,
     ground_stations_list,
+    optional_time,
+    print_table,
+    required_time,
+    table_of,
+    write_json,
 )
 from groundlink.client import DEFAULT_API_URL
 from groundlink.contacts.conflicts import iso_z
@@ -228,18 +228,18 @@ def ground_stations_show(
     output: OutputOption = Output.table,
 ) -> None:
     """Show one station and its antennas."""
-    with _client(api_url, api_key) as api:
+    with api_client(api_url, api_key) as api:
         station = api.get_ground_station(station_id)
     if output is Output.json:
-        _write_json(station)
+        write_json(station)
         return
     say(
         stdout_console(),
         f"{station.name} ({station.id}): latitude {station.latitude_deg:.4f} deg, "
         f"longitude {station.longitude_deg:.4f} deg, altitude {station.altitude_m:g} m",
     )
-    _print(
-        _table(_ANTENNA_COLUMNS, _antenna_rows(station.antennas)),
+    print_table(
+        table_of(_ANTENNA_COLUMNS, _antenna_rows(station.antennas)),
         count(len(station.antennas), "antenna"),
     )
 
@@ -270,7 +270,7 @@ def ground_stations_add(
         station_body(s, g_over_t_db_k=g_over_t_db_k, turnaround_s=turnaround_s) for s in stations
     ]
     created: list[GroundStationOut] = []
-    with _client(api_url, api_key) as api:
+    with api_client(api_url, api_key) as api:
         for number, body in enumerate(bodies, start=1):
             try:
                 created.append(
@@ -283,11 +283,11 @@ def ground_stations_add(
                     "file again adds only the missing ones)"
                 )
     if output is Output.json:
-        _write_json(created)
+        write_json(created)
         return
     antennas = sum(len(station.antennas) for station in created)
-    _print(
-        _table(_STATION_COLUMNS, _station_rows(created)),
+    print_table(
+        table_of(_STATION_COLUMNS, _station_rows(created)),
         f"added {count(len(created), 'station')}, {count(antennas, 'antenna')}",
     )
 
@@ -317,28 +317,28 @@ def maintenance_add(
 
     Booked contacts in the window are listed, not cancelled.
     """
-    with _client(api_url, api_key) as api:
+    with api_client(api_url, api_key) as api:
         created = api.add_maintenance(
             station_id,
-            _required_time(start, "--start"),
-            _required_time(end, "--end"),
+            required_time(start, "--start"),
+            required_time(end, "--end"),
             antenna_id=antenna_id,
             reason=reason,
             idempotency_key=idempotency_key,
         )
     if output is Output.json:
-        _write_json(created)
+        write_json(created)
         return
-    _print(
-        _table(_WINDOW_COLUMNS, _window_rows(created.windows)),
+    print_table(
+        table_of(_WINDOW_COLUMNS, _window_rows(created.windows)),
         f"added {count(len(created.windows), 'maintenance window')}",
     )
     affected = created.affected_contacts
     if affected:
         one = len(affected) == 1
         verb = "overlaps the window; it was" if one else "overlap the window; they were"
-        _print(
-            _table(_AFFECTED_COLUMNS, _affected_rows(affected)),
+        print_table(
+            table_of(_AFFECTED_COLUMNS, _affected_rows(affected)),
             f"{count(len(affected), 'booked contact')} {verb} NOT cancelled: decide what to do",
         )
     else:
@@ -361,18 +361,18 @@ def maintenance_list(
     output: OutputOption = Output.table,
 ) -> None:
     """List a station's maintenance windows by start time."""
-    with _client(api_url, api_key) as api:
+    with api_client(api_url, api_key) as api:
         windows = api.list_maintenance(
             station_id,
-            start=_time(start, "--start"),
-            end=_time(end, "--end"),
+            start=optional_time(start, "--start"),
+            end=optional_time(end, "--end"),
             antenna_id=antenna_id,
         )
     if output is Output.json:
-        _write_json(windows)
+        write_json(windows)
     else:
-        _print(
-            _table(_WINDOW_COLUMNS, _window_rows(windows)),
+        print_table(
+            table_of(_WINDOW_COLUMNS, _window_rows(windows)),
             count(len(windows), "maintenance window"),
         )
 
@@ -387,10 +387,10 @@ def maintenance_remove(
     output: OutputOption = Output.table,
 ) -> None:
     """Delete a maintenance window (admin key): the antenna takes contacts again."""
-    with _client(api_url, api_key) as api:
+    with api_client(api_url, api_key) as api:
         api.delete_maintenance(station_id, window_id)
     if output is Output.json:
-        _write_json({"id": window_id, "deleted": True})
+        write_json({"id": window_id, "deleted": True})
     else:
         say(stdout_console(), f"removed maintenance window {window_id}")
 

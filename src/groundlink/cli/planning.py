@@ -47,10 +47,10 @@ from groundlink.cli.resources import (
     ApiUrl,
     Output,
     OutputOption,
-    _client,
-    _print,
-    _table,
-    _write_json,
+    api_client,
+    print_table,
+    table_of,
+    write_json,
 )
 from groundlink.client import DEFAULT_API_URL, GroundlinkClient
 from groundlink.contacts.conflicts import iso_z
@@ -117,8 +117,8 @@ def _summary(job: ScheduleOut, names: dict[str, str]) -> None:
         fail(f"schedule {job.id} failed: {job.error}")
     plan = job.plan
     if plan is None:
-        _print(
-            _table(
+        print_table(
+            table_of(
                 ("id", "status", "stage", "progress"),
                 [(job.id, job.status, job.stage, f"{job.progress:.0%}")],
             )
@@ -137,8 +137,8 @@ def _summary(job: ScheduleOut, names: dict[str, str]) -> None:
         for i, c in enumerate(plan.contacts[:CONTACTS_SHOWN])
     ]
     more = len(plan.contacts) - len(contacts)
-    _print(
-        _table(_CONTACT_COLUMNS, contacts),
+    print_table(
+        table_of(_CONTACT_COLUMNS, contacts),
         f"... and {more:,} more (--output json lists them all)" if more > 0 else None,
     )
     shares = [
@@ -152,7 +152,7 @@ def _summary(job: ScheduleOut, names: dict[str, str]) -> None:
         )
         for s in plan.shares
     ]
-    _print(_table(_SHARE_COLUMNS, shares))
+    print_table(table_of(_SHARE_COLUMNS, shares))
     _explain(job, names)
     line = (
         f"schedule {job.id}: {count(len(plan.contacts), 'contact')}, value {plan.value:,.2f}, "
@@ -185,7 +185,9 @@ def _explain(job: ScheduleOut, names: dict[str, str]) -> None:
         for u in job.plan.unserved
     ]
     if rows:
-        _print(_table(_UNSERVED_COLUMNS, rows), count(len(rows), "request") + " not fully served")
+        print_table(
+            table_of(_UNSERVED_COLUMNS, rows), count(len(rows), "request") + " not fully served"
+        )
 
 
 def register(app: typer.Typer) -> None:
@@ -220,7 +222,7 @@ def register(app: typer.Typer) -> None:
             "method": method,
             "commit": commit,
         }
-        with _client(api_url, api_key) as api:
+        with api_client(api_url, api_key) as api:
             _show(api, _wait(api, api.create_schedule(body)), output)
 
     @app.command("show")
@@ -232,7 +234,7 @@ def register(app: typer.Typer) -> None:
         output: OutputOption = Output.table,
     ) -> None:
         """Show a planning job: its progress, or its plan."""
-        with _client(api_url, api_key) as api:
+        with api_client(api_url, api_key) as api:
             _show(api, api.get_schedule(schedule_id), output)
 
     @app.command("explain")
@@ -244,13 +246,13 @@ def register(app: typer.Typer) -> None:
         output: OutputOption = Output.table,
     ) -> None:
         """Why each request of a plan was not fully served."""
-        with _client(api_url, api_key) as api:
+        with api_client(api_url, api_key) as api:
             job = api.get_schedule(schedule_id)
             names = _names(api) if output is Output.table else {}
         if job.plan is None:
             fail(f"schedule {job.id} has no plan yet ({job.status})")
         if output is Output.json:
-            _write_json([u.model_dump(mode="json") for u in job.plan.unserved])
+            write_json([u.model_dump(mode="json") for u in job.plan.unserved])
         elif job.plan.unserved:
             _explain(job, names)
         else:
@@ -265,24 +267,24 @@ def register(app: typer.Typer) -> None:
         output: OutputOption = Output.table,
     ) -> None:
         """Book a plan: every contact through the booking service; refusals are listed."""
-        with _client(api_url, api_key) as api:
+        with api_client(api_url, api_key) as api:
             job = api.commit_schedule(schedule_id)
         if output is Output.json:
-            _write_json(job)
+            write_json(job)
             return
         assert job.commit is not None
         refused = [(r.index, r.code, r.message) for r in job.commit.refused]
         if refused:
-            _print(_table(("#", "code", "why"), refused))
-        _print(
-            _table(("booked contact",), [(contact_id,) for contact_id in job.commit.booked]),
+            print_table(table_of(("#", "code", "why"), refused))
+        print_table(
+            table_of(("booked contact",), [(contact_id,) for contact_id in job.commit.booked]),
             f"{count(len(job.commit.booked), 'contact')} booked, {len(refused)} refused",
         )
 
 
 def _show(api: GroundlinkClient, job: ScheduleOut, output: Output) -> None:
     if output is Output.json:
-        _write_json(job)
+        write_json(job)
     else:
         _summary(job, _names(api))
 

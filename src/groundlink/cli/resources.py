@@ -65,13 +65,13 @@ def make_client(api_url: str, api_key: str | None) -> GroundlinkClient:
     return GroundlinkClient(api_url, api_key)
 
 
-def _client(api_url: str, api_key: str | None) -> GroundlinkClient:
+def api_client(api_url: str, api_key: str | None) -> GroundlinkClient:
     if not api_key:
         fail("no API key: pass --api-key or set GROUNDLINK_API_KEY (groundlink up prints one)")
     return make_client(api_url, api_key)
 
 
-def _write_json(value: Any) -> None:
+def write_json(value: Any) -> None:
     if isinstance(value, BaseModel):
         value = value.model_dump(mode="json")
     elif isinstance(value, list):
@@ -79,7 +79,7 @@ def _write_json(value: Any) -> None:
     sys.stdout.write(json.dumps(value, indent=2) + "\n")
 
 
-def _table(columns: Sequence[str], rows: Iterable[Sequence[object]]) -> Table:
+def table_of(columns: Sequence[str], rows: Iterable[Sequence[object]]) -> Table:
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     for i, column in enumerate(columns):
         # The id (first column) stays whole, on one line; the rest fold rather than lose text.
@@ -89,18 +89,18 @@ def _table(columns: Sequence[str], rows: Iterable[Sequence[object]]) -> Table:
     return table
 
 
-def _print(table: Table, summary: str | None = None) -> None:
+def print_table(table: Table, summary: str | None = None) -> None:
     console = stdout_console()
     console.print(table)
     if summary:
         say(console, summary)
 
 
-def _time(text: str | None, option: str) -> str | None:
-    return None if text is None else _required_time(text, option)
+def optional_time(text: str | None, option: str) -> str | None:
+    return None if text is None else required_time(text, option)
 
 
-def _required_time(text: str, option: str) -> str:
+def required_time(text: str, option: str) -> str:
     return iso_z(parse_utc(text, field=option))
 
 
@@ -149,14 +149,16 @@ def spacecraft_add(
     output: OutputOption = Output.table,
 ) -> None:
     """Register a spacecraft."""
-    with _client(api_url, api_key) as api:
+    with api_client(api_url, api_key) as api:
         sat = api.create_spacecraft(
             name, norad_id=norad_id, max_simultaneous_contacts=max_simultaneous_contacts
         )
     if output is Output.json:
-        _write_json(sat)
+        write_json(sat)
     else:
-        _print(_table(_SPACECRAFT_COLUMNS, _spacecraft_rows([sat])), f"created spacecraft {sat.id}")
+        print_table(
+            table_of(_SPACECRAFT_COLUMNS, _spacecraft_rows([sat])), f"created spacecraft {sat.id}"
+        )
 
 
 @spacecraft_app.command("list")
@@ -167,13 +169,13 @@ def spacecraft_list(
     output: OutputOption = Output.table,
 ) -> None:
     """List your spacecraft, oldest first."""
-    with _client(api_url, api_key) as api:
+    with api_client(api_url, api_key) as api:
         items = api.list_spacecraft()
     if output is Output.json:
-        _write_json(items)
+        write_json(items)
     else:
-        _print(
-            _table(_SPACECRAFT_COLUMNS, _spacecraft_rows(items)),
+        print_table(
+            table_of(_SPACECRAFT_COLUMNS, _spacecraft_rows(items)),
             count(len(items), "spacecraft", "spacecraft"),
         )
 
@@ -187,12 +189,12 @@ def spacecraft_show(
     output: OutputOption = Output.table,
 ) -> None:
     """Show one spacecraft."""
-    with _client(api_url, api_key) as api:
+    with api_client(api_url, api_key) as api:
         sat = api.get_spacecraft(spacecraft_id)
     if output is Output.json:
-        _write_json(sat)
+        write_json(sat)
     else:
-        _print(_table(_SPACECRAFT_COLUMNS, _spacecraft_rows([sat])))
+        print_table(table_of(_SPACECRAFT_COLUMNS, _spacecraft_rows([sat])))
 
 
 @spacecraft_app.command("update")
@@ -220,12 +222,14 @@ def spacecraft_update(
     changes = {key: value for key, value in changes.items() if value is not None}
     if not changes:
         fail("nothing to change: give --name, --norad-id or --max-simultaneous-contacts")
-    with _client(api_url, api_key) as api:
+    with api_client(api_url, api_key) as api:
         sat = api.update_spacecraft(spacecraft_id, **changes)
     if output is Output.json:
-        _write_json(sat)
+        write_json(sat)
     else:
-        _print(_table(_SPACECRAFT_COLUMNS, _spacecraft_rows([sat])), f"updated spacecraft {sat.id}")
+        print_table(
+            table_of(_SPACECRAFT_COLUMNS, _spacecraft_rows([sat])), f"updated spacecraft {sat.id}"
+        )
 
 
 @spacecraft_app.command("delete")
@@ -237,10 +241,10 @@ def spacecraft_delete(
     output: OutputOption = Output.table,
 ) -> None:
     """Delete a spacecraft without active contacts (exit code 2 otherwise)."""
-    with _client(api_url, api_key) as api:
+    with api_client(api_url, api_key) as api:
         api.delete_spacecraft(spacecraft_id)
     if output is Output.json:
-        _write_json({"id": spacecraft_id, "deleted": True})
+        write_json({"id": spacecraft_id, "deleted": True})
     else:
         say(stdout_console(), f"deleted spacecraft {spacecraft_id}")
 
@@ -276,8 +280,8 @@ def ephemeris_add(
 ) -> None:
     """Upload the element set in FILE as the spacecraft's next ephemeris."""
     text = file.read_text(encoding="utf-8")
-    expires = _time(expires_at, "--expires-at")
-    with _client(api_url, api_key) as api:
+    expires = optional_time(expires_at, "--expires-at")
+    with api_client(api_url, api_key) as api:
         ephemeris = api.add_ephemeris(
             spacecraft_id,
             text,
@@ -287,7 +291,7 @@ def ephemeris_add(
             expires_at=expires,
         )
     if output is Output.json:
-        _write_json(ephemeris)
+        write_json(ephemeris)
         return
     row = (
         ephemeris.id,
@@ -298,8 +302,8 @@ def ephemeris_add(
         "yes" if ephemeris.enabled else "no",
         "" if ephemeris.expires_at is None else iso_z(ephemeris.expires_at),
     )
-    _print(
-        _table(_EPHEMERIS_COLUMNS, [row]),
+    print_table(
+        table_of(_EPHEMERIS_COLUMNS, [row]),
         f"uploaded version {ephemeris.version} for {spacecraft_id}",
     )
     _print_fits(ephemeris)
@@ -338,8 +342,8 @@ def _print_fits(ephemeris: EphemerisUploadOut) -> None:
         for a in affected
     ]
     tally = {fit: sum(a.fit == fit for a in affected) for fit in ("fits", "shifted", "lost")}
-    _print(
-        _table(_FIT_COLUMNS, rows),
+    print_table(
+        table_of(_FIT_COLUMNS, rows),
         f"re-predicted {count(len(affected), 'contact')}: {tally['fits']} fit, "
         f"{tally['shifted']} shifted, {tally['lost']} lost (flagged only: nothing was moved)",
     )
@@ -362,10 +366,10 @@ def ground_stations_list(
     output: OutputOption = Output.table,
 ) -> None:
     """List the network's stations and their antennas."""
-    with _client(api_url, api_key) as api:
+    with api_client(api_url, api_key) as api:
         stations = api.list_ground_stations()
     if output is Output.json:
-        _write_json(stations)
+        write_json(stations)
         return
     rows = [
         (
@@ -380,8 +384,8 @@ def ground_stations_list(
     ]
     columns = ("id", "name", "lat (deg)", "lon (deg)", "alt (m)", "antennas")
     antennas = sum(len(station.antennas) for station in stations)
-    _print(
-        _table(columns, rows), f"{count(len(stations), 'station')}, {count(antennas, 'antenna')}"
+    print_table(
+        table_of(columns, rows), f"{count(len(stations), 'station')}, {count(antennas, 'antenna')}"
     )
 
 
@@ -469,9 +473,9 @@ def contacts_available(
     output: OutputOption = Output.table,
 ) -> None:
     """List the contacts you could book in a window (every page)."""
-    begin = _required_time(start, "--start")
-    finish = _required_time(end, "--end")
-    with _client(api_url, api_key) as api:
+    begin = required_time(start, "--start")
+    finish = required_time(end, "--end")
+    with api_client(api_url, api_key) as api:
         items = list(
             api.available_contacts(
                 begin,
@@ -485,10 +489,10 @@ def contacts_available(
             )
         )
     if output is Output.json:
-        _write_json(items)
+        write_json(items)
         return
-    _print(
-        _table(_AVAILABLE_COLUMNS, _available_rows(items)), count(len(items), "available contact")
+    print_table(
+        table_of(_AVAILABLE_COLUMNS, _available_rows(items)), count(len(items), "available contact")
     )
 
 
@@ -520,13 +524,13 @@ def contacts_book(
     output: OutputOption = Output.table,
 ) -> None:
     """Reserve a contact (exit code 2 with the conflict when it is taken)."""
-    with _client(api_url, api_key) as api:
+    with api_client(api_url, api_key) as api:
         contact = api.reserve_contact(
             spacecraft_id,
             antenna_id,
-            _required_time(aos, "--aos"),
-            _required_time(los, "--los"),
-            tca=_time(tca, "--tca"),
+            required_time(aos, "--aos"),
+            required_time(los, "--los"),
+            tca=optional_time(tca, "--tca"),
             max_elevation_deg=max_elevation_deg,
             mission_profile_id=mission_profile_id,
             prepass_s=prepass_s,
@@ -534,9 +538,11 @@ def contacts_book(
             idempotency_key=idempotency_key,
         )
     if output is Output.json:
-        _write_json(contact)
+        write_json(contact)
     else:
-        _print(_table(_CONTACT_COLUMNS, _contact_rows([contact])), f"booked contact {contact.id}")
+        print_table(
+            table_of(_CONTACT_COLUMNS, _contact_rows([contact])), f"booked contact {contact.id}"
+        )
 
 
 @contacts_app.command("list")
@@ -565,22 +571,22 @@ def contacts_list(
     output: OutputOption = Output.table,
 ) -> None:
     """List your contacts by AOS (every page)."""
-    with _client(api_url, api_key) as api:
+    with api_client(api_url, api_key) as api:
         items = list(
             api.list_contacts(
                 status=status or None,
                 spacecraft_id=spacecraft_id,
                 station_id=station_id,
                 antenna_id=antenna_id,
-                start=_time(start, "--start"),
-                end=_time(end, "--end"),
+                start=optional_time(start, "--start"),
+                end=optional_time(end, "--end"),
                 max_results=max_results,
             )
         )
     if output is Output.json:
-        _write_json(items)
+        write_json(items)
     else:
-        _print(_table(_CONTACT_COLUMNS, _contact_rows(items)), count(len(items), "contact"))
+        print_table(table_of(_CONTACT_COLUMNS, _contact_rows(items)), count(len(items), "contact"))
 
 
 @contacts_app.command("show")
@@ -592,12 +598,12 @@ def contacts_show(
     output: OutputOption = Output.table,
 ) -> None:
     """Show one contact."""
-    with _client(api_url, api_key) as api:
+    with api_client(api_url, api_key) as api:
         contact = api.get_contact(contact_id)
     if output is Output.json:
-        _write_json(contact)
+        write_json(contact)
     else:
-        _print(_table(_CONTACT_COLUMNS, _contact_rows([contact])))
+        print_table(table_of(_CONTACT_COLUMNS, _contact_rows([contact])))
 
 
 @contacts_app.command("cancel")
@@ -609,13 +615,13 @@ def contacts_cancel(
     output: OutputOption = Output.table,
 ) -> None:
     """Cancel a contact that has not begun."""
-    with _client(api_url, api_key) as api:
+    with api_client(api_url, api_key) as api:
         contact = api.cancel_contact(contact_id)
     if output is Output.json:
-        _write_json(contact)
+        write_json(contact)
     else:
-        _print(
-            _table(_CONTACT_COLUMNS, _contact_rows([contact])), f"cancelled contact {contact.id}"
+        print_table(
+            table_of(_CONTACT_COLUMNS, _contact_rows([contact])), f"cancelled contact {contact.id}"
         )
 
 
@@ -638,8 +644,12 @@ def contacts_update(
     output: OutputOption = Output.table,
 ) -> None:
     """Move a SCHEDULED contact to new times, until its lock time (15 min before start)."""
-    new_aos, new_los, new_tca = _time(aos, "--aos"), _time(los, "--los"), _time(tca, "--tca")
-    with _client(api_url, api_key) as api:
+    new_aos, new_los, new_tca = (
+        optional_time(aos, "--aos"),
+        optional_time(los, "--los"),
+        optional_time(tca, "--tca"),
+    )
+    with api_client(api_url, api_key) as api:
         expected = api.get_contact(contact_id).version if version is None else version
         contact = api.update_contact(
             contact_id,
@@ -650,10 +660,10 @@ def contacts_update(
             max_elevation_deg=max_elevation_deg,
         )
     if output is Output.json:
-        _write_json(contact)
+        write_json(contact)
     else:
-        _print(
-            _table(_CONTACT_COLUMNS, _contact_rows([contact])),
+        print_table(
+            table_of(_CONTACT_COLUMNS, _contact_rows([contact])),
             f"updated contact {contact.id} (version {contact.version})",
         )
 
@@ -678,10 +688,10 @@ def contacts_events(
     output: OutputOption = Output.table,
 ) -> None:
     """Show a contact's history: reserved, updated, status changes, cancelled (oldest first)."""
-    with _client(api_url, api_key) as api:
+    with api_client(api_url, api_key) as api:
         events = api.contact_events(contact_id)
     if output is Output.json:
-        _write_json(events.model_dump(mode="json", by_alias=True)["items"])
+        write_json(events.model_dump(mode="json", by_alias=True)["items"])
         return
     rows = [
         (
@@ -695,7 +705,7 @@ def contacts_events(
         for event in events.items
     ]
     columns = ("at (UTC)", "event", "from", "to", "api key", "note")
-    _print(_table(columns, rows), f"{count(len(rows), 'event')} of contact {contact_id}")
+    print_table(table_of(columns, rows), f"{count(len(rows), 'event')} of contact {contact_id}")
 
 
 # --- keys ----------------------------------------------------------------------------------------
@@ -732,12 +742,12 @@ def keys_create(
     output: OutputOption = Output.table,
 ) -> None:
     """Create a key; the whole key is printed once: store it now."""
-    with _client(api_url, api_key) as api:
+    with api_client(api_url, api_key) as api:
         created = api.create_key(name, scopes or ["read"])
     if output is Output.json:
-        _write_json(created)
+        write_json(created)
         return
-    _print(_table(_KEY_COLUMNS, _key_rows([created])))
+    print_table(table_of(_KEY_COLUMNS, _key_rows([created])))
     say(stdout_console(), f"key (shown once, store it now): {created.key}")
 
 
@@ -749,12 +759,12 @@ def keys_list(
     output: OutputOption = Output.table,
 ) -> None:
     """List your tenant's keys, revoked ones included (no secrets)."""
-    with _client(api_url, api_key) as api:
+    with api_client(api_url, api_key) as api:
         keys = api.list_keys()
     if output is Output.json:
-        _write_json(keys)
+        write_json(keys)
     else:
-        _print(_table(_KEY_COLUMNS, _key_rows(keys)), count(len(keys), "key"))
+        print_table(table_of(_KEY_COLUMNS, _key_rows(keys)), count(len(keys), "key"))
 
 
 @keys_app.command("revoke")
@@ -766,12 +776,12 @@ def keys_revoke(
     output: OutputOption = Output.table,
 ) -> None:
     """Revoke a key: it is refused from now on."""
-    with _client(api_url, api_key) as api:
+    with api_client(api_url, api_key) as api:
         key = api.revoke_key(key_id)
     if output is Output.json:
-        _write_json(key)
+        write_json(key)
     else:
-        _print(_table(_KEY_COLUMNS, _key_rows([key])), f"revoked key {key.id}")
+        print_table(table_of(_KEY_COLUMNS, _key_rows([key])), f"revoked key {key.id}")
 
 
 __all__ = ["contacts_app", "ground_stations_app", "keys_app", "make_client", "spacecraft_app"]

@@ -22,10 +22,10 @@ from groundlink.cli.resources import (
     ApiUrl,
     Output,
     OutputOption,
-    _client,
-    _print,
-    _table,
-    _write_json,
+    api_client,
+    print_table,
+    table_of,
+    write_json,
 )
 from groundlink.client import DEFAULT_API_URL
 
@@ -61,15 +61,15 @@ def usage(
     output: OutputOption = Output.table,
 ) -> None:
     """Show your contact minutes in a month: completed (billable), scheduled, in progress."""
-    with _client(api_url, api_key) as api:
+    with api_client(api_url, api_key) as api:
         found = api.usage(month)
     if output is Output.json:
-        _write_json(found)
+        write_json(found)
         return
     rows = [_row(s.spacecraft_id, s.spacecraft_name, s.totals) for s in found.spacecraft]
     rows.append(_row("total", "", found.totals))
-    _print(
-        _table(_COLUMNS, rows),
+    print_table(
+        table_of(_COLUMNS, rows),
         f"usage in {found.month} (UTC), in minutes of reserved antenna time "
         f"(pre/post-pass included)\n{_counts(found.totals)}",
     )
