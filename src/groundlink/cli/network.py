@@ -49,7 +49,6 @@ from groundlink.cli.resources import (
     Output,
     OutputOption,
     api_client,
-    ground_stations_list,
     optional_time,
     print_table,
     required_time,
@@ -72,8 +71,39 @@ maintenance_app = typer.Typer(
     help="Maintenance windows: times in which antennas take no contacts.",
     no_args_is_help=True,
 )
-ground_stations_app.command("list")(ground_stations_list)
 ground_stations_app.add_typer(maintenance_app)
+
+
+@ground_stations_app.command("list")
+@rejects_bad_input
+def ground_stations_list(
+    api_url: ApiUrl = DEFAULT_API_URL,
+    api_key: ApiKey = None,
+    output: OutputOption = Output.table,
+) -> None:
+    """List the network's stations and their antennas."""
+    with api_client(api_url, api_key) as api:
+        stations = api.list_ground_stations()
+    if output is Output.json:
+        write_json(stations)
+        return
+    rows = [
+        (
+            station.id,
+            station.name,
+            f"{station.latitude_deg:.3f}",
+            f"{station.longitude_deg:.3f}",
+            f"{station.altitude_m:.0f}",
+            ", ".join(f"{a.name} ({a.id})" for a in station.antennas) or "none",
+        )
+        for station in stations
+    ]
+    columns = ("id", "name", "lat (deg)", "lon (deg)", "alt (m)", "antennas")
+    antennas = sum(len(station.antennas) for station in stations)
+    print_table(
+        table_of(columns, rows), f"{count(len(stations), 'station')}, {count(antennas, 'antenna')}"
+    )
+
 
 StationArgument = Annotated[str, typer.Argument(metavar="STATION", help="Ground station id.")]
 

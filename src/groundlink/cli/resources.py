@@ -1,4 +1,4 @@
-"""The API's resources on the command line: spacecraft, contacts, keys, ground stations.
+"""The API's resources on the command line: spacecraft, contacts and keys.
 
 Every command here talks to a running API over HTTP through
 :class:`groundlink.client.GroundlinkClient`::
@@ -7,7 +7,6 @@ Every command here talks to a running API over HTTP through
     groundlink spacecraft ephemeris add SPACECRAFT FILE
     groundlink contacts available|book|list|show|update|events|cancel
     groundlink keys create|list|revoke
-    groundlink ground-stations list
 
 Each takes ``--api-url`` (``GROUNDLINK_API_URL``, default
 ``http://127.0.0.1:8000``), ``--api-key`` (``GROUNDLINK_API_KEY``) and
@@ -346,46 +345,6 @@ def _print_fits(ephemeris: EphemerisUploadOut) -> None:
         table_of(_FIT_COLUMNS, rows),
         f"re-predicted {count(len(affected), 'contact')}: {tally['fits']} fit, "
         f"{tally['shifted']} shifted, {tally['lost']} lost (flagged only: nothing was moved)",
-    )
-
-
-# --- ground stations -----------------------------------------------------------------------------
-
-ground_stations_app = typer.Typer(
-    name="ground-stations",
-    help="The shared ground-station network (over the API).",
-    no_args_is_help=True,
-)
-
-
-@ground_stations_app.command("list")
-@rejects_bad_input
-def ground_stations_list(
-    api_url: ApiUrl = DEFAULT_API_URL,
-    api_key: ApiKey = None,
-    output: OutputOption = Output.table,
-) -> None:
-    """List the network's stations and their antennas."""
-    with api_client(api_url, api_key) as api:
-        stations = api.list_ground_stations()
-    if output is Output.json:
-        write_json(stations)
-        return
-    rows = [
-        (
-            station.id,
-            station.name,
-            f"{station.latitude_deg:.3f}",
-            f"{station.longitude_deg:.3f}",
-            f"{station.altitude_m:.0f}",
-            ", ".join(f"{a.name} ({a.id})" for a in station.antennas) or "none",
-        )
-        for station in stations
-    ]
-    columns = ("id", "name", "lat (deg)", "lon (deg)", "alt (m)", "antennas")
-    antennas = sum(len(station.antennas) for station in stations)
-    print_table(
-        table_of(columns, rows), f"{count(len(stations), 'station')}, {count(antennas, 'antenna')}"
     )
 
 
@@ -784,4 +743,4 @@ def keys_revoke(
         print_table(table_of(_KEY_COLUMNS, _key_rows([key])), f"revoked key {key.id}")
 
 
-__all__ = ["contacts_app", "ground_stations_app", "keys_app", "make_client", "spacecraft_app"]
+__all__ = ["contacts_app", "keys_app", "make_client", "spacecraft_app"]
