@@ -497,7 +497,7 @@ def main() -> None:
     if args.json:
         sys.stdout.write(json.dumps(results, indent=1, default=str) + "\n")
     else:
-        print_tables(results, Console())
+        print_tables(results, Console(width=max(Console().width, 150)))
 
 
 if __name__ == "__main__":
