@@ -253,8 +253,30 @@ def test_a_plan_starting_now_leaves_out_contacts_inside_their_lock_time(
     )
     planned = job["plan"]["contacts"]
     assert planned
-    lock_s = 15 * 60
+    lock_s = 15 * 60 + 2 + 60  # lock time, the solver's time limit, a minute (docs)
     assert all(_t(c["aos"]) - c["prepass_s"] >= NOW.timestamp() + lock_s for c in planned)
     commit = api.client.post(f"/v1/schedules/{job['id']}/commit", headers=headers).json()
     assert commit["commit"]["refused"] == []
     assert len(commit["commit"]["booked"]) == len(planned)
+
+
+def test_commit_in_the_request_books_the_plan_when_it_is_ready(
+    api: Api, station: dict[str, Any]
+) -> None:
+    headers = api.tenant()
+    craft = _spacecraft(api, headers, 8)
+    job = _plan(
+        api,
+        headers,
+        requests=[{"spacecraft_id": craft["id"], "contacts_per_day": 2}],
+        station_ids=[station["id"]],
+        commit=True,
+    )
+    planned = job["plan"]["contacts"]
+    assert len(planned) == 2
+    assert job["committed_at"] is not None
+    assert job["commit"]["refused"] == []
+    listed = api.client.get("/v1/contacts", headers=headers).json()["items"]
+    assert sorted(c["id"] for c in listed) == sorted(job["commit"]["booked"])
+    again = api.client.post(f"/v1/schedules/{job['id']}/commit", headers=headers)
+    assert again.status_code == 409

@@ -54,6 +54,8 @@ from groundlink.services.availability import AvailableContacts
 
 log = logging.getLogger(__name__)
 
+#: Seconds beyond the lock time and the solve before a planned contact may begin.
+_BOOKING_MARGIN_S = 60.0
 #: Least seconds between two progress writes of one job.
 _PROGRESS_EVERY_S = 0.5
 
@@ -288,8 +290,11 @@ class ScheduleRunner:
                 session, fleet, spec.station_ids, profile_row, spec.start, spec.end, now
             )
         prepass_s, postpass_s = round(offer.profile.prepass_s), round(offer.profile.postpass_s)
-        lock = timedelta(seconds=booking.DEFAULT_LOCK_S + prepass_s)
-        requests = plan_requests(spec, owners, prepass_s, postpass_s, now + lock)
+        # Booking comes after the solve (and maybe later still, by hand): leave that time too.
+        lock_s = booking.DEFAULT_LOCK_S + prepass_s + spec.time_limit_s + _BOOKING_MARGIN_S
+        requests = plan_requests(
+            spec, owners, prepass_s, postpass_s, now + timedelta(seconds=lock_s)
+        )
         contacts = offer.contacts if offer.contacts is not None else _no_contacts()
         instance, source_rows = instance_from_available(
             contacts,
@@ -322,10 +327,9 @@ class ScheduleRunner:
         if spec.commit:
             self._set(schedule_id, stage="booking", **finished)
             with self._sessions() as session:
-                row = session.get(ScheduleRow, schedule_id)
-                assert row is not None
-                session.expunge(row)
-                booked = commit_plan(session, row, owners, self._clock(), api_key_id)
+                booked = commit_plan(
+                    session, _detached(session, schedule_id), owners, self._clock(), api_key_id
+                )
             finished |= {
                 "committed_at": self._clock(),
                 "commit_result": booked.model_dump(mode="json"),
@@ -349,9 +353,7 @@ def claim_and_commit(
         )
         if not claimed.rowcount:  # type: ignore[attr-defined]
             return None
-    row = session.get(ScheduleRow, schedule_id)
-    assert row is not None
-    session.expunge(row)
+    row = _detached(session, schedule_id)
     result = commit_plan(session, row, read_spec(row)[1], now, api_key_id)
     with write_transaction(session):
         session.execute(
@@ -360,6 +362,18 @@ def claim_and_commit(
             .values(commit_result=result.model_dump(mode="json"), updated_at=now)
         )
     return result
+
+
+def _detached(session: Session, schedule_id: str) -> ScheduleRow:
+    """Job ``schedule_id`` read in a transaction of its own and detached, leaving none open.
+
+    The booking service opens its own write transactions on ``session``.
+    """
+    with session.begin():
+        row = session.get(ScheduleRow, schedule_id)
+        assert row is not None
+        session.expunge(row)
+    return row
 
 
 def _no_contacts() -> AvailableContacts:
