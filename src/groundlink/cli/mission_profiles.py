@@ -35,7 +35,7 @@ from groundlink.cli.resources import (
     Output,
     OutputOption,
     api_client,
-    print_table,
+    emit,
     table_of,
     write_json,
 )
@@ -173,10 +173,12 @@ def mission_profiles_add(
         body["dataflow_endpoint"] = {k: v for k, v in endpoint.items() if v is not None}
     with api_client(api_url, api_key) as api:
         profile = api.create_mission_profile(body, idempotency_key=idempotency_key)
-    if output is Output.json:
-        write_json(profile)
-    else:
-        print_table(table_of(_COLUMNS, _rows([profile])), f"created mission profile {profile.id}")
+    emit(
+        output,
+        profile,
+        table_of(_COLUMNS, _rows([profile])),
+        f"created mission profile {profile.id}",
+    )
 
 
 @mission_profiles_app.command("list")
@@ -189,10 +191,12 @@ def mission_profiles_list(
     """List your mission profiles, oldest first."""
     with api_client(api_url, api_key) as api:
         profiles = api.list_mission_profiles()
-    if output is Output.json:
-        write_json(profiles)
-    else:
-        print_table(table_of(_COLUMNS, _rows(profiles)), count(len(profiles), "mission profile"))
+    emit(
+        output,
+        profiles,
+        table_of(_COLUMNS, _rows(profiles)),
+        count(len(profiles), "mission profile"),
+    )
 
 
 @mission_profiles_app.command("show")
@@ -206,10 +210,7 @@ def mission_profiles_show(
     """Show one mission profile."""
     with api_client(api_url, api_key) as api:
         profile = api.get_mission_profile(profile_id)
-    if output is Output.json:
-        write_json(profile)
-    else:
-        print_table(table_of(_COLUMNS, _rows([profile])))
+    emit(output, profile, table_of(_COLUMNS, _rows([profile])))
 
 
 @mission_profiles_app.command("delete")

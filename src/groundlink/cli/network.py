@@ -49,6 +49,7 @@ from groundlink.cli.resources import (
     Output,
     OutputOption,
     api_client,
+    emit,
     optional_time,
     print_table,
     required_time,
@@ -398,13 +399,12 @@ def maintenance_list(
             end=optional_time(end, "--end"),
             antenna_id=antenna_id,
         )
-    if output is Output.json:
-        write_json(windows)
-    else:
-        print_table(
-            table_of(_WINDOW_COLUMNS, _window_rows(windows)),
-            count(len(windows), "maintenance window"),
-        )
+    emit(
+        output,
+        windows,
+        table_of(_WINDOW_COLUMNS, _window_rows(windows)),
+        count(len(windows), "maintenance window"),
+    )
 
 
 @maintenance_app.command("remove")

@@ -95,6 +95,14 @@ def print_table(table: Table, summary: str | None = None) -> None:
         say(console, summary)
 
 
+def emit(output: Output, value: Any, table: Table, summary: str | None = None) -> None:
+    """A command's result: the API's JSON with ``--output json``, else ``table`` and ``summary``."""
+    if output is Output.json:
+        write_json(value)
+    else:
+        print_table(table, summary)
+
+
 def optional_time(text: str | None, option: str) -> str | None:
     return None if text is None else required_time(text, option)
 
@@ -152,12 +160,12 @@ def spacecraft_add(
         sat = api.create_spacecraft(
             name, norad_id=norad_id, max_simultaneous_contacts=max_simultaneous_contacts
         )
-    if output is Output.json:
-        write_json(sat)
-    else:
-        print_table(
-            table_of(_SPACECRAFT_COLUMNS, _spacecraft_rows([sat])), f"created spacecraft {sat.id}"
-        )
+    emit(
+        output,
+        sat,
+        table_of(_SPACECRAFT_COLUMNS, _spacecraft_rows([sat])),
+        f"created spacecraft {sat.id}",
+    )
 
 
 @spacecraft_app.command("list")
@@ -170,13 +178,12 @@ def spacecraft_list(
     """List your spacecraft, oldest first."""
     with api_client(api_url, api_key) as api:
         items = api.list_spacecraft()
-    if output is Output.json:
-        write_json(items)
-    else:
-        print_table(
-            table_of(_SPACECRAFT_COLUMNS, _spacecraft_rows(items)),
-            count(len(items), "spacecraft", "spacecraft"),
-        )
+    emit(
+        output,
+        items,
+        table_of(_SPACECRAFT_COLUMNS, _spacecraft_rows(items)),
+        count(len(items), "spacecraft", "spacecraft"),
+    )
 
 
 @spacecraft_app.command("show")
@@ -190,10 +197,7 @@ def spacecraft_show(
     """Show one spacecraft."""
     with api_client(api_url, api_key) as api:
         sat = api.get_spacecraft(spacecraft_id)
-    if output is Output.json:
-        write_json(sat)
-    else:
-        print_table(table_of(_SPACECRAFT_COLUMNS, _spacecraft_rows([sat])))
+    emit(output, sat, table_of(_SPACECRAFT_COLUMNS, _spacecraft_rows([sat])))
 
 
 @spacecraft_app.command("update")
@@ -223,12 +227,12 @@ def spacecraft_update(
         fail("nothing to change: give --name, --norad-id or --max-simultaneous-contacts")
     with api_client(api_url, api_key) as api:
         sat = api.update_spacecraft(spacecraft_id, **changes)
-    if output is Output.json:
-        write_json(sat)
-    else:
-        print_table(
-            table_of(_SPACECRAFT_COLUMNS, _spacecraft_rows([sat])), f"updated spacecraft {sat.id}"
-        )
+    emit(
+        output,
+        sat,
+        table_of(_SPACECRAFT_COLUMNS, _spacecraft_rows([sat])),
+        f"updated spacecraft {sat.id}",
+    )
 
 
 @spacecraft_app.command("delete")
@@ -496,12 +500,12 @@ def contacts_book(
             postpass_s=postpass_s,
             idempotency_key=idempotency_key,
         )
-    if output is Output.json:
-        write_json(contact)
-    else:
-        print_table(
-            table_of(_CONTACT_COLUMNS, _contact_rows([contact])), f"booked contact {contact.id}"
-        )
+    emit(
+        output,
+        contact,
+        table_of(_CONTACT_COLUMNS, _contact_rows([contact])),
+        f"booked contact {contact.id}",
+    )
 
 
 @contacts_app.command("list")
@@ -542,10 +546,12 @@ def contacts_list(
                 max_results=max_results,
             )
         )
-    if output is Output.json:
-        write_json(items)
-    else:
-        print_table(table_of(_CONTACT_COLUMNS, _contact_rows(items)), count(len(items), "contact"))
+    emit(
+        output,
+        items,
+        table_of(_CONTACT_COLUMNS, _contact_rows(items)),
+        count(len(items), "contact"),
+    )
 
 
 @contacts_app.command("show")
@@ -559,10 +565,7 @@ def contacts_show(
     """Show one contact."""
     with api_client(api_url, api_key) as api:
         contact = api.get_contact(contact_id)
-    if output is Output.json:
-        write_json(contact)
-    else:
-        print_table(table_of(_CONTACT_COLUMNS, _contact_rows([contact])))
+    emit(output, contact, table_of(_CONTACT_COLUMNS, _contact_rows([contact])))
 
 
 @contacts_app.command("cancel")
@@ -576,12 +579,12 @@ def contacts_cancel(
     """Cancel a contact that has not begun."""
     with api_client(api_url, api_key) as api:
         contact = api.cancel_contact(contact_id)
-    if output is Output.json:
-        write_json(contact)
-    else:
-        print_table(
-            table_of(_CONTACT_COLUMNS, _contact_rows([contact])), f"cancelled contact {contact.id}"
-        )
+    emit(
+        output,
+        contact,
+        table_of(_CONTACT_COLUMNS, _contact_rows([contact])),
+        f"cancelled contact {contact.id}",
+    )
 
 
 @contacts_app.command("update")
@@ -618,13 +621,12 @@ def contacts_update(
             tca=new_tca,
             max_elevation_deg=max_elevation_deg,
         )
-    if output is Output.json:
-        write_json(contact)
-    else:
-        print_table(
-            table_of(_CONTACT_COLUMNS, _contact_rows([contact])),
-            f"updated contact {contact.id} (version {contact.version})",
-        )
+    emit(
+        output,
+        contact,
+        table_of(_CONTACT_COLUMNS, _contact_rows([contact])),
+        f"updated contact {contact.id} (version {contact.version})",
+    )
 
 
 def _event_note(detail: dict[str, object]) -> str:
@@ -720,10 +722,7 @@ def keys_list(
     """List your tenant's keys, revoked ones included (no secrets)."""
     with api_client(api_url, api_key) as api:
         keys = api.list_keys()
-    if output is Output.json:
-        write_json(keys)
-    else:
-        print_table(table_of(_KEY_COLUMNS, _key_rows(keys)), count(len(keys), "key"))
+    emit(output, keys, table_of(_KEY_COLUMNS, _key_rows(keys)), count(len(keys), "key"))
 
 
 @keys_app.command("revoke")
@@ -737,10 +736,7 @@ def keys_revoke(
     """Revoke a key: it is refused from now on."""
     with api_client(api_url, api_key) as api:
         key = api.revoke_key(key_id)
-    if output is Output.json:
-        write_json(key)
-    else:
-        print_table(table_of(_KEY_COLUMNS, _key_rows([key])), f"revoked key {key.id}")
+    emit(output, key, table_of(_KEY_COLUMNS, _key_rows([key])), f"revoked key {key.id}")
 
 
 __all__ = ["contacts_app", "keys_app", "make_client", "spacecraft_app"]
