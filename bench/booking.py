@@ -55,6 +55,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy import select
 
+from _http import LeanConnection, ProtocolError
 from _service import (
     APP_FACTORY,
     BACKENDS,
@@ -114,6 +115,11 @@ class Tally:
         if self.measuring_from <= ended <= self.measuring_until:
             self.codes[status] += 1
             self.latencies_ms.append((ended - started) * 1000.0)
+
+    def transport_error(self, error: Exception) -> None:
+        self.transport_errors += 1
+        if len(self.examples) < 5:
+            self.examples.append(f"transport: {error!r}")
 
 
 @dataclass
@@ -191,11 +197,37 @@ def _body(workload: Workload, client: int, k: int) -> dict[str, Any]:
     }
 
 
-async def _client(base_url: str, workload: Workload, index: int, tally: Tally) -> None:
-    key = workload.clients[index][0]
+async def _client(
+    base_url: str, workload: Workload, index: int, tally: Tally, http_client: str
+) -> None:
+    """Client ``index``: reserve its slots back to back on one keep-alive connection."""
+    headers = {"Authorization": f"Bearer {workload.clients[index][0]}"}
+    if http_client == "httpx":
+        await _client_httpx(base_url, workload, index, tally, headers)
+        return
+    connection = LeanConnection(base_url, headers)
+    try:
+        for k in itertools.count():
+            if tally.stop:
+                return
+            body = _body(workload, index, k)
+            started = time.perf_counter()
+            try:
+                status, text = await connection.post_json("/v1/contacts", body)
+            except (ProtocolError, OSError) as error:
+                tally.transport_error(error)
+                continue
+            tally.record(status, started, time.perf_counter(), text)
+    finally:
+        await connection.close()
+
+
+async def _client_httpx(
+    base_url: str, workload: Workload, index: int, tally: Tally, headers: dict[str, str]
+) -> None:
     async with httpx.AsyncClient(
         base_url=base_url,
-        headers={"Authorization": f"Bearer {key}"},
+        headers=headers,
         timeout=60.0,
         limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
     ) as client:
@@ -207,20 +239,23 @@ async def _client(base_url: str, workload: Workload, index: int, tally: Tally) -
             try:
                 response = await client.post("/v1/contacts", json=body)
             except httpx.HTTPError as error:
-                tally.transport_errors += 1
-                if len(tally.examples) < 5:
-                    tally.examples.append(f"transport: {error!r}")
+                tally.transport_error(error)
                 continue
             tally.record(response.status_code, started, time.perf_counter(), response.text)
 
 
 async def _load(
-    server: Server, workload: Workload, warmup_s: float, seconds: float, label: str
+    server: Server,
+    workload: Workload,
+    warmup_s: float,
+    seconds: float,
+    label: str,
+    http_client: str,
 ) -> tuple[Tally, dict[str, float]]:
     """Run the clients for ``warmup_s`` + ``seconds``; the tally and CPU seconds of the window."""
     tally = Tally()
     clients = [
-        asyncio.create_task(_client(server.base_url, workload, i, tally))
+        asyncio.create_task(_client(server.base_url, workload, i, tally, http_client))
         for i in range(len(workload.clients))
     ]
     cpu: dict[str, float] = {}
@@ -291,9 +326,11 @@ def run_backend(backend: str, args: argparse.Namespace) -> Result:
         stderr.print(f"[dim]{backend}: seeding the demo network and {args.clients} tenants[/]")
         workload = _seed(url, args.clients)
         with running_server(url, workers=args.workers, app_factory=args.app) as server:
-            label = f"{backend}, {args.workers} worker(s), {args.clients} clients"
+            label = (
+                f"{backend}, {args.workers} worker(s), {args.clients} {args.http_client} clients"
+            )
             tally, cpu = asyncio.run(
-                _load(server, workload, args.warmup_seconds, args.seconds, label)
+                _load(server, workload, args.warmup_seconds, args.seconds, label, args.http_client)
             )
             log_tail = server.log_tail()
         checked = _check_database(url, tally.created)
@@ -400,6 +437,12 @@ def main() -> None:
     )
     parser.add_argument(
         "--app", default=APP_FACTORY, help=f"uvicorn application factory (default {APP_FACTORY})"
+    )
+    parser.add_argument(
+        "--http-client",
+        choices=("lean", "httpx"),
+        default="lean",
+        help="the clients' HTTP code: lean (bench/_http.py, default) or httpx",
     )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()

@@ -1,8 +1,8 @@
 """Helpers for the client and CLI-resource tests: the real app in-process, on SQLite in tmp.
 
-The :class:`~groundlink.client.GroundlinkClient` reaches the app through the
-transport of a Starlette ``TestClient`` (same process, no socket), so every
-request goes through routing, auth, validation and the database.
+The :class:`~groundlink.client.GroundlinkClient` reaches the app through a
+Starlette ``TestClient`` (same process, no socket), so every request goes
+through routing, auth, validation and the database.
 """
 
 from __future__ import annotations
@@ -25,6 +25,34 @@ ISS = (
     "1 25544U 98067A   08264.51782528 -.00002182  00000-0 -11606-4 0  2927",
     "2 25544  51.6416 247.4627 0006703 130.5360 325.0288 15.72125391563537",
 )
+
+
+class InProcessTransport(httpx.BaseTransport):
+    """An httpx transport that sends each request through a Starlette ``TestClient``.
+
+    The client is built on ``httpx``; the ``TestClient`` is built on ``httpx2``
+    where that is installed (Starlette's choice), and the two packages' requests
+    and responses do not mix, so each request is handed over as method, URL,
+    headers and body, and the response comes back the same way.
+    """
+
+    def __init__(self, test_client: TestClient) -> None:
+        self.test_client = test_client
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        """The app's response to ``request``, read whole."""
+        answer = self.test_client.request(
+            request.method,
+            str(request.url),
+            headers=request.headers.multi_items(),
+            content=request.read(),
+        )
+        return httpx.Response(
+            answer.status_code,
+            headers=answer.headers.multi_items(),
+            content=answer.content,
+            request=request,
+        )
 
 
 @dataclass
@@ -76,6 +104,4 @@ def in_process(tmp: Path) -> Iterator[InProcess]:
             )
         keys.append(key)
     with TestClient(app, raise_server_exceptions=False) as test_client:
-        # The TestClient's transport calls the ASGI app in this process.
-        transport: httpx.BaseTransport = test_client._transport
-        yield InProcess(transport, *keys)
+        yield InProcess(InProcessTransport(test_client), *keys)

@@ -275,5 +275,6 @@ def true_runs() -> Callable[[npt.NDArray[np.bool_]], tuple[npt.NDArray[np.int64]
     return runs_of_true
 
 
-# Database fixtures (SQLite and PostgreSQL) for the storage and booking tests.
-pytest_plugins = ["db_fixtures"]
+# Database fixtures (SQLite and PostgreSQL) for the storage and booking tests; the CLI run
+# in-process against the in-process app.
+pytest_plugins = ["db_fixtures", "cli_fixtures"]

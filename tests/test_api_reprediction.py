@@ -12,7 +12,7 @@ their ``prediction``.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,6 +26,7 @@ from groundlink.adapters.db.models import AuditRecord, Contact, Spacecraft
 from groundlink.contacts.conflicts import iso_z
 from groundlink.orbits.elements import OrbitalElements
 from groundlink.orbits.ingest import demo_fleet
+from groundlink.services.lifecycle import StatusAdvancer
 from groundlink.services.reprediction import FIT_TOLERANCE_S
 from skyfield_passes import ReferencePass, expected_fit, skyfield_passes
 
@@ -58,9 +59,20 @@ def _reference(timescale: Any, elements: OrbitalElements) -> list[ReferencePass]
 
 
 class Fleet:
-    """A tenant's spacecraft with ``OLD`` elements and contacts on Skyfield's first passes."""
+    """A tenant's spacecraft with ``OLD`` elements and contacts on Skyfield's first passes.
 
-    def __init__(self, api: Api, timescale: Any, headers: dict[str, str] | None = None) -> None:
+    ``uploads`` are the ephemerides uploaded before the contacts are booked,
+    as (elements, extra fields), each becoming the one in use; the last must
+    be ``OLD``'s.
+    """
+
+    def __init__(
+        self,
+        api: Api,
+        timescale: Any,
+        headers: dict[str, str] | None = None,
+        uploads: Sequence[tuple[OrbitalElements, dict[str, Any]]] = ((OLD, {}),),
+    ) -> None:
         self.api = api
         self.headers = headers or api.tenant()
         self.station = api.station(
@@ -71,8 +83,12 @@ class Fleet:
         )
         self.antenna = self.station["antennas"][0]["id"]
         self.craft = api.spacecraft(self.headers)["id"]
-        first = self.upload(OLD)
-        assert first["in_use"] is True and first["affected_contacts"] == []
+        self.ephemeris_ids = []
+        for elements, fields in uploads:
+            uploaded = self.upload(elements, **fields)
+            assert uploaded["in_use"] is True and uploaded["affected_contacts"] == []
+            self.ephemeris_ids.append(uploaded["id"])
+        assert uploads[-1][0] == OLD
         self.passes = _reference(timescale, OLD)[:BOOKED]
         self.contacts = [self.book(p.aos, p.los) for p in self.passes]
 
@@ -277,3 +293,101 @@ def test_a_replayed_upload_returns_the_first_answer(api: Api, timescale: Any) ->
     versions = api.client.get(path, headers=fleet.headers).json()
     assert [v["version"] for v in versions] == [2, 1]
     assert len(_audited(api, [fleet.contacts[0]["id"]])) == 1
+
+
+# --- an expiry changes the ephemeris in use ------------------------------------------------------
+
+#: When the expiring ephemerides of the tests below expire: before any booked contact begins.
+EXPIRY = NOW + timedelta(hours=1)
+
+
+class Clock:
+    """A clock the test moves: ``now`` until told otherwise."""
+
+    def __init__(self) -> None:
+        self.now = NOW
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def _predictions(fleet: Fleet) -> list[Any]:
+    return [fleet.contact(c["id"])["prediction"] for c in fleet.contacts]
+
+
+def test_when_the_ephemeris_in_use_expires_the_next_one_rechecks_the_contacts(
+    api: Api, timescale: Any
+) -> None:
+    # LATE is the fallback; OLD takes over until EXPIRY, and the contacts are booked on it.
+    expiring = {"priority": 2, "expires_at": iso_z(EXPIRY)}
+    fleet = Fleet(api, timescale, uploads=[(LATE, {}), (OLD, expiring)])
+    fallback_id = fleet.ephemeris_ids[0]
+    later = _reference(timescale, OLD)[BOOKED]
+    cancelled = fleet.book(later.aos, later.los)
+    assert api.client.delete(f"/v1/contacts/{cancelled['id']}", headers=fleet.headers).is_success
+    ids = [c["id"] for c in fleet.contacts]
+    clock = Clock()
+    advancer = StatusAdvancer(api.sessions, clock, interval_s=60)
+
+    clock.now = EXPIRY - timedelta(minutes=1)
+    advancer.run_once()
+    assert _predictions(fleet) == [None] * BOOKED  # OLD still in use: nothing to re-check
+
+    clock.now = EXPIRY + timedelta(minutes=1)
+    advancer.run_once()
+    moved = _reference(timescale, LATE)
+    for booked, prediction in zip(fleet.contacts, _predictions(fleet), strict=True):
+        aos, los = datetime.fromisoformat(booked["aos"]), datetime.fromisoformat(booked["los"])
+        fit, ref = expected_fit(aos, los, moved, FIT_TOLERANCE_S)
+        assert ref is not None and prediction["fit"] == fit == "shifted"
+        assert prediction["ephemeris_id"] == fallback_id
+        assert prediction["checked_at"] == iso_z(clock.now)
+        assert _seconds(prediction["predicted_aos"], ref.aos) < REFERENCE_TOLERANCE_S
+        assert _seconds(prediction["predicted_tca"], ref.tca) < REFERENCE_TOLERANCE_S
+        assert _seconds(prediction["predicted_los"], ref.los) < REFERENCE_TOLERANCE_S
+        assert fleet.contact(booked["id"])["version"] == booked["version"]  # a flag only
+    assert fleet.contact(cancelled["id"])["prediction"] is None
+    audits = _audited(api, [*ids, cancelled["id"]])
+    assert [a.object_id for a in audits] == ids
+    assert all(a.api_key_id is None and a.detail["previous_fit"] is None for a in audits)
+
+    # Another run, and a restarted advancer (no memory of its last run), find nothing to do.
+    clock.now += timedelta(minutes=1)
+    advancer.run_once()
+    StatusAdvancer(api.sessions, clock, interval_s=60).run_once()
+    assert len(_audited(api, ids)) == BOOKED
+
+
+def test_when_the_last_ephemeris_expires_the_contacts_are_lost_without_one(
+    api: Api, timescale: Any
+) -> None:
+    fleet = Fleet(api, timescale, uploads=[(OLD, {"expires_at": iso_z(EXPIRY)})])
+    # A newer upload takes over (and checks the contacts) until an hour after OLD expires.
+    last_expiry = EXPIRY + timedelta(hours=1)
+    newer = fleet.upload(LATE, expires_at=iso_z(last_expiry))
+    assert {a["fit"] for a in newer["affected_contacts"]} == {"shifted"}
+    ids = [c["id"] for c in fleet.contacts]
+    clock = Clock()
+    clock.now = EXPIRY + timedelta(minutes=1)
+    # A first run after the expiry (as after a restart): OLD was not in use, nothing changes.
+    StatusAdvancer(api.sessions, clock, interval_s=60).run_once()
+    assert [p["ephemeris_id"] for p in _predictions(fleet)] == [newer["id"]] * BOOKED
+    assert len(_audited(api, ids)) == BOOKED
+
+    clock.now = last_expiry + timedelta(minutes=1)
+    StatusAdvancer(api.sessions, clock, interval_s=60).run_once()
+    for prediction in _predictions(fleet):
+        assert prediction == {
+            "ephemeris_id": None,
+            "checked_at": iso_z(clock.now),
+            "fit": "lost",
+            "predicted_aos": None,
+            "predicted_tca": None,
+            "predicted_los": None,
+        }
+    audits = _audited(api, ids)
+    assert [(a.detail["previous_fit"], a.detail["fit"]) for a in audits[BOOKED:]] == [
+        ("shifted", "lost")
+    ] * BOOKED
+    StatusAdvancer(api.sessions, clock, interval_s=60).run_once()
+    assert len(_audited(api, ids)) == 2 * BOOKED

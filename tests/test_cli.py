@@ -20,10 +20,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner, Result
 
+from cli_fixtures import run
 from groundlink import __version__
-from groundlink.cli.app import app
 from groundlink.orbits.ingest import parse_elements, read_elements_file
 from groundlink.orbits.propagation import SatelliteBatch, split_julian_date
 from groundlink.orbits.sgp4_scan import first_failures
@@ -40,13 +39,6 @@ STATIONS_CSV = (
     "Santiago,-33.15,-70.67,700.0,10.0\n"
 )
 DEMO_FLEET = resources.files("groundlink") / "data" / "demo_fleet.tle"
-
-runner = CliRunner()
-
-
-def run(*args: str | Path) -> Result:
-    """Invoke the CLI in-process with ``args``."""
-    return runner.invoke(app, [str(arg) for arg in args])
 
 
 @pytest.fixture

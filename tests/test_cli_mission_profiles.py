@@ -14,53 +14,23 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner, Result
 
+from cli_fixtures import one_error_line, run, run_json
 from client_fixtures import InProcess, in_process
 from db_fixtures import NOW
-from groundlink.cli import resources
-from groundlink.cli.app import app as cli
 from groundlink.cli.mission_profiles import parse_link
-from groundlink.client import GroundlinkClient
 from groundlink.contacts.conflicts import iso_z
 from groundlink.errors import InvalidInput
 from groundlink.orbits.ingest import demo_fleet
 from skyfield_passes import skyfield_passes
 
-runner = CliRunner()
+pytestmark = pytest.mark.usefixtures("in_process_client")
 
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcess]:
     with in_process(tmp_path_factory.mktemp("cli-profiles")) as found:
         yield found
-
-
-@pytest.fixture(autouse=True)
-def in_process_client(api: InProcess, monkeypatch: pytest.MonkeyPatch) -> None:
-    def make_client(_api_url: str, api_key: str | None) -> GroundlinkClient:
-        return api.client(api_key)
-
-    monkeypatch.setattr(resources, "make_client", make_client)
-    monkeypatch.setenv("GROUNDLINK_API_KEY", api.key)
-    monkeypatch.setenv("COLUMNS", "250")
-
-
-def run(*args: object) -> Result:
-    return runner.invoke(cli, [str(arg) for arg in args])
-
-
-def run_json(*args: object) -> Any:
-    result = run(*args, "--output", "json")
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
-
-
-def one_error_line(result: Result) -> str:
-    assert result.exit_code == 2, result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    return lines[0]
 
 
 def test_mission_profiles_add_list_show_delete() -> None:

@@ -1,9 +1,10 @@
-"""``groundlink schedule plan|show|explain|commit`` against the real app in-process."""
+"""``groundlink schedule plan|repair|show|explain|commit`` against the real app in-process."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from typer.testing import CliRunner, Result
 from client_fixtures import InProcess, in_process
 from groundlink.cli import resources
 from groundlink.cli.app import app as cli
+from groundlink.cli.planning import named
 from groundlink.client import GroundlinkClient
 from groundlink.contacts.conflicts import iso_z
 from test_api_available import START, XBAND, XBAND_LINK, _omm
@@ -111,3 +113,63 @@ def test_a_bad_requests_file_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert str(needs) in result.stderr and "requests" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_repair_after_maintenance_then_commit(
+    api: InProcess, fleet: list[str], tmp_path: Path
+) -> None:
+    needs = tmp_path / "needs.yaml"
+    needs.write_text(f"- {{spacecraft_id: {fleet[0]}, contacts_per_day: 3, min_duration_s: 120}}\n")
+    begin = START + timedelta(days=2)  # clear of the other test's contacts
+    window = ("--requests", needs, "--start", iso_z(begin), "--hours", 24, "--time-limit", 2)
+    planned = run("schedule", "plan", *window, "--commit", "--output", "json")
+    assert planned.exit_code == 0, planned.output
+    booked = json.loads(planned.stdout)["commit"]["booked"]
+    assert len(booked) == 3
+    with api.client() as client:
+        hit = client.get_contact(booked[1])
+    with api.client(api.admin_key) as admin:
+        (station,) = [s for s in admin.list_ground_stations() if s.name == "planning-station"]
+        down = admin.add_maintenance(
+            station.id,
+            hit.reserved_start - timedelta(minutes=10),
+            hit.reserved_end + timedelta(minutes=10),
+            antenna_id=hit.antenna_id,
+        )
+    assert [c.id for c in down.affected_contacts] == [hit.id]
+
+    repaired = run("schedule", "repair", *window, "--output", "json")
+    assert repaired.exit_code == 0, repaired.output
+    job = json.loads(repaired.stdout)
+    repair = job["plan"]["repair"]
+    assert sorted(c["contact_id"] for c in repair["kept"]) == sorted(set(booked) - {hit.id})
+    assert repair["changed"] >= 1
+
+    shown = run("schedule", "show", job["id"])
+    assert shown.exit_code == 0, shown.output
+    assert hit.id in shown.stdout and "planned-0" in shown.stdout
+    assert f"{len(repair['kept'])} kept, {len(repair['moved'])} moved" in shown.stdout
+
+    committed = run("schedule", "commit", job["id"])
+    assert committed.exit_code == 0, committed.output
+    assert f"{repair['changed']} change" in committed.stdout and "0 refused" in committed.stdout
+    with api.client() as client:
+        active = [
+            c
+            for c in client.list_contacts(status="SCHEDULED")
+            if c.spacecraft_id == fleet[0] and c.aos >= begin
+        ]
+    # Kept by its id only if moved in place (update_contact), to new times.
+    assert all((c.aos, c.los) != (hit.aos, hit.los) for c in active if c.id == hit.id)
+    assert sorted((c.antenna_id, c.aos) for c in active) == sorted(
+        (c["antenna_id"], datetime.fromisoformat(c["aos"])) for c in job["plan"]["contacts"]
+    )
+
+
+def test_explanations_show_names_instead_of_ids() -> None:
+    names = {"sc-0123456789ab": "planned-0", "ant-abcdef012345": "svalbard/dish-1"}
+    text = "e.g. request 2 of sc-0123456789ab (priority 1) on ant-abcdef012345 at 2030-01-02T00:00Z"
+    assert named(text, names) == (
+        "e.g. request 2 of planned-0 (priority 1) on svalbard/dish-1 at 2030-01-02T00:00Z"
+    )
+    assert named("on ant-ffffffffffff", names) == "on ant-ffffffffffff"

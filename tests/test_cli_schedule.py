@@ -20,9 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner, Result
 
-from groundlink.cli.app import app
+from cli_fixtures import run
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "docs" / "examples" / "schedule_instance.json"
 SATNET = next(
@@ -40,12 +39,6 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 #: Times in the result are written to the millisecond.
 TOLERANCE_S = 1e-3
 PRIORITY_WEIGHT = {1: 16.0, 2: 8.0, 3: 4.0, 4: 2.0, 5: 1.0}  # docs/scheduling.md
-
-runner = CliRunner()
-
-
-def run(*args: str | Path) -> Result:
-    return runner.invoke(app, [str(arg) for arg in args])
 
 
 def _t(text: str) -> float:

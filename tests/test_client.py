@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import secrets
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -14,8 +18,15 @@ from groundlink.api.schemas import AvailableContactOut, MissionProfileOut
 from groundlink.client import ApiError, ApiUnreachable, GroundlinkClient
 from groundlink.contacts.states import ContactStatus
 from groundlink.errors import GroundlinkError
+from groundlink.orbits.ingest import demo_fleet
+from skyfield_passes import skyfield_passes
+from test_api_available import XBAND, XBAND_LINK
 
 DAY = NOW + timedelta(days=1)
+#: Svalbard: latitude, longitude (degrees), height (m).
+SITE = (78.23, 15.39, 500.0)
+#: How far a pass's AOS, TCA and LOS may be from Skyfield's (the engine agrees to about 0.1 s).
+PASS_TOLERANCE_S = 1.0
 
 
 @pytest.fixture(scope="module")
@@ -162,8 +173,20 @@ def test_a_non_json_error_keeps_its_text() -> None:
     assert (caught.value.status, caught.value.message) == (502, "upstream down")
 
 
-def test_mission_profiles_and_available_contacts(app: InProcess) -> None:
-    app.station()
+def test_mission_profiles_and_available_contacts(app: InProcess, timescale: Any) -> None:
+    """The client lists the passes that Skyfield finds for the same elements, site and window."""
+    with app.client(app.admin_key) as admin:
+        station = admin.create_ground_station(
+            {
+                "name": f"client-{secrets.token_hex(4)}",
+                "latitude_deg": SITE[0],
+                "longitude_deg": SITE[1],
+                "altitude_m": SITE[2],
+                "antennas": [{"name": "dish-1", "g_over_t_db_k": 31.0, "bands": [XBAND]}],
+            }
+        )
+    elements = replace(demo_fleet()[0], epoch=DAY - timedelta(hours=6))
+    start, end = DAY, DAY + timedelta(days=1)
     with app.client() as api:
         profile = api.create_mission_profile({"name": "x-band", "min_elevation_deg": 10})
         assert isinstance(profile, MissionProfileOut)
@@ -171,23 +194,44 @@ def test_mission_profiles_and_available_contacts(app: InProcess) -> None:
         assert profile.id in [p.id for p in api.list_mission_profiles()]
         assert api.get_mission_profile(profile.id).name == "x-band"
 
-        sat = api.create_spacecraft("avail")
-        api.add_ephemeris(sat.id, "\n".join(ISS))
-        start, end = DAY, DAY + timedelta(days=1)
+        sat = api.create_spacecraft("avail", rf_links=[XBAND_LINK])
+        api.add_ephemeris(sat.id, json.dumps(elements.to_omm()), format="json")
+        listing = {"spacecraft_id": sat.id, "station_id": station.id}
         page = api.available_contacts_page(
-            start, end, spacecraft_id=sat.id, mission_profile_id=profile.id, max_results=1
+            start, end, mission_profile_id=profile.id, max_results=1, **listing
         )
-        assert isinstance(page.items, list) and isinstance(page.skipped, list)
+        assert page.skipped == [] and len(page.items) == 1 and page.next_token
         every = list(
             api.available_contacts(
-                start, end, spacecraft_id=[sat.id], sort_by="aos", descending=True, max_results=2
+                start, end, mission_profile_id=profile.id, max_results=2, **listing
             )
         )
-        assert all(isinstance(item, AvailableContactOut) for item in every)
-        assert all(item.spacecraft_id == sat.id for item in every)
-        assert [item.aos for item in every] == sorted((i.aos for i in every), reverse=True)
+        newest_first = list(
+            api.available_contacts(start, end, sort_by="aos", descending=True, **listing)
+        )
 
         api.delete_mission_profile(profile.id)
         with pytest.raises(ApiError) as caught:
             api.get_mission_profile(profile.id)
     assert caught.value.status == 404
+
+    reference = [
+        found
+        for found in skyfield_passes(timescale, elements, SITE, start, end, 10.0)
+        if (found.los - found.aos).total_seconds() >= profile.min_viable_contact_duration_s
+    ]
+    assert len(reference) >= 3  # a polar orbit over Svalbard: several passes a day
+    assert page.items[0] == every[0]
+    assert all(isinstance(item, AvailableContactOut) for item in every)
+    assert {(i.spacecraft_id, i.antenna_id) for i in every} == {(sat.id, station.antennas[0].id)}
+    # Passes cut by the window's edges are listed (trimmed to it); Skyfield leaves them out.
+    whole = [i for i in every if start < i.aos and i.los < end]
+    assert len(whole) == len(reference)
+    for item, found in zip(whole, reference, strict=True):
+        for ours, theirs in ((item.aos, found.aos), (item.tca, found.tca), (item.los, found.los)):
+            assert abs((ours - theirs).total_seconds()) < PASS_TOLERANCE_S
+        assert item.max_elevation_deg > 10 and item.volume_bytes > 0
+    # Without a profile the minimum is 0°: each pass above 10° lies within one above 0°.
+    assert [i.aos for i in newest_first] == sorted((i.aos for i in newest_first), reverse=True)
+    for item in every:
+        assert any(low.aos < item.aos and item.los < low.los for low in newest_first)

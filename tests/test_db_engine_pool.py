@@ -6,13 +6,14 @@ import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import anyio.to_thread
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
-from groundlink.adapters.db import create_engine_from_url, upgrade, write_transaction
+from groundlink.adapters.db import create_engine_from_url, one_read, upgrade, write_transaction
 from groundlink.adapters.db import engine as engine_module
 from groundlink.adapters.db.models import Tenant
 
@@ -80,3 +81,26 @@ def test_sqlite_writers_of_one_process_queue_instead_of_timing_out(
     assert order == ["first committed", "second began"]
     assert names == ["first"]  # the second writer saw the first's commit
     assert waited_s > 0.05 * 2  # it waited far past the busy timeout, and did not fail
+
+
+def test_one_read_skips_begin_and_commit_on_postgresql_only(
+    sessions: sessionmaker[Session],
+) -> None:
+    with sessions() as session:
+        with one_read(session) as connection:
+            dbapi: Any = connection.connection.dbapi_connection
+            assert connection.execute(select(Tenant.id).limit(1)).all() is not None
+            postgresql = session.get_bind().dialect.name == "postgresql"
+            if postgresql:
+                # psycopg in autocommit: no transaction was opened around the statement.
+                assert dbapi.autocommit is True
+                assert dbapi.info.transaction_status.name == "IDLE"
+            else:
+                assert dbapi.in_transaction
+        # The next transaction on the pooled connection is an ordinary one again.
+        with session.begin():
+            again: Any = session.connection().connection.dbapi_connection
+            session.execute(select(Tenant.id).limit(1)).all()
+            if postgresql:
+                assert again.autocommit is False
+                assert again.info.transaction_status.name == "INTRANS"

@@ -104,14 +104,15 @@ def create_app(
     app.state.schedule_runner = ScheduleRunner(app.state.sessions, clock)
     install_error_handlers(app)
     install_limits(app)
-    # available before contacts: /contacts/available must not match /contacts/{contact_id}.
+    # Routers are tried in this order: contacts (the busiest) come first, and available
+    # before contacts, since /contacts/available must not match /contacts/{contact_id}.
     for module in (
+        available,
+        contacts,
         keys,
         spacecraft,
         ground_stations,
         mission_profiles,
-        available,
-        contacts,
         usage,
         schedules,
     ):

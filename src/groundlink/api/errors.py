@@ -3,7 +3,9 @@
 Validation errors (422) keep FastAPI's shape, ``{"detail": [{"loc", "msg",
 "type", "input", ...}]}``, with each ``msg`` naming the field, the value and
 what was expected. A service's :class:`~groundlink.errors.InvalidInput` is a
-422 in that shape too, and also carries the envelope below.
+422 in that shape too, its ``loc`` saying where the field came from
+(``path``, ``query``, ``header`` or ``body``; :func:`input_location`), and
+also carries the envelope below.
 
 Every other error is ``{"error": {"code": ..., "message": ..., ...}}``:
 
@@ -146,15 +148,36 @@ def _validation_item(error: dict[str, Any]) -> dict[str, Any]:
     return item
 
 
-def invalid_input_response(error: InvalidInput, loc: tuple[str, ...] = ("body",)) -> JSONResponse:
-    """An :class:`InvalidInput` as a 422: ``detail[]`` and the envelope."""
+def input_location(request: Request, field: str) -> str:
+    """Where ``request`` carried ``field``, in FastAPI's words: path, query, header or body.
+
+    A parameter of that name (its first dotted part) in the path, the query
+    string or the headers, in that order, is the answer. Otherwise the field
+    is one the service named for itself (``window_end`` for the ``end``
+    parameter, ``cursor`` for ``next_token``): it came from the body when the
+    route takes one, else from the query string, the only other input a
+    route without a body reads.
+    """
+    name = field.split(".", 1)[0]
+    if name in request.path_params:
+        return "path"
+    if name in request.query_params:
+        return "query"
+    if name in request.headers:
+        return "header"
+    route = request.scope.get("route")
+    return "body" if getattr(route, "body_field", None) is not None else "query"
+
+
+def invalid_input_response(error: InvalidInput, location: str) -> JSONResponse:
+    """An :class:`InvalidInput` as a 422: ``detail[]``, ``loc`` ``[location, field]``; envelope."""
     extra: dict[str, Any] = {"field": error.field, "value": error.value, "expected": error.expected}
     if error.line is not None:
         extra["line"] = error.line
     body = {
         "detail": [
             {
-                "loc": [*loc, error.field],
+                "loc": [location, error.field],
                 "msg": error.message,
                 "type": "invalid_input",
                 "input": error.value,
@@ -189,8 +212,8 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse({"detail": items}, status_code=422)
 
     @app.exception_handler(InvalidInput)
-    async def _invalid(_request: Request, error: InvalidInput) -> JSONResponse:
-        return invalid_input_response(error)
+    async def _invalid(request: Request, error: InvalidInput) -> JSONResponse:
+        return invalid_input_response(error, input_location(request, error.field))
 
     @app.exception_handler(ApiError)
     async def _api(_request: Request, error: ApiError) -> JSONResponse:
@@ -248,11 +271,12 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(DataError)
-    async def _data(_request: Request, error: DataError) -> JSONResponse:
+    async def _data(request: Request, error: DataError) -> JSONResponse:
         # The database refused a value that passed validation (e.g. a NUL character).
-        return invalid_input_response(
-            InvalidInput("request", "(a value)", "text without NUL characters, numbers in range")
+        refused = InvalidInput(
+            "request", "(a value)", "text without NUL characters, numbers in range"
         )
+        return invalid_input_response(refused, input_location(request, refused.field))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, error: StarletteHTTPException) -> JSONResponse:

@@ -327,14 +327,16 @@ class ContactCreate(Model):
 
 
 class ContactPrediction(Model):
-    """How a booked contact fits the passes of the ephemeris uploaded since (see ContactFitOut).
+    """How a booked contact fits the passes of the ephemeris in use since (see ContactFitOut).
 
-    Set when an upload becomes the spacecraft's ephemeris in use; ``null`` on
-    a contact not checked since it was booked. A flag for the operator: the
+    Set when an upload becomes the spacecraft's ephemeris in use, or when the
+    one in use expires; ``null`` on a contact not checked since it was
+    booked. ``ephemeris_id`` is ``null`` (and ``fit`` ``lost``) when the
+    last one expired and none is left. A flag for the operator: the
     contact's status and times are not changed.
     """
 
-    ephemeris_id: str
+    ephemeris_id: str | None
     checked_at: UTCTime
     fit: Fit
     predicted_aos: UTCTime | None
@@ -558,6 +560,7 @@ class AvailableContactPageOut(Model):
 # --- network schedules ---------------------------------------------------------------------------
 
 ScheduleMethod = Literal["auto", "greedy", "cpsat"]
+ScheduleMode = Literal["plan", "repair"]
 JobStatus = Literal["queued", "running", "succeeded", "failed"]
 DemandUnit = Literal["contacts", "seconds", "bytes"]
 
@@ -590,10 +593,18 @@ class ScheduleCreate(Model):
     method: ScheduleMethod = "auto"
     fairness: bool = True
     commit: bool = Field(default=False, description="book the plan as soon as it is ready")
+    mode: ScheduleMode = Field(
+        default="plan",
+        description="plan: a new plan; repair: re-plan the contacts booked in the window "
+        "(after maintenance or an ephemeris update), changing as few as possible",
+    )
 
 
 class PlannedContactOut(BaseModel):
     request_index: int
+    contact_id: str | None = Field(
+        default=None, description="the booked contact it is (a repair's kept or moved contacts)"
+    )
     spacecraft_id: str
     station_id: str
     antenna_id: str
@@ -625,6 +636,46 @@ class UnservedRequestOut(BaseModel):
     detail: str
 
 
+class BookedContactOut(BaseModel):
+    """A contact booked already, as a repair found it (``version`` guards a move)."""
+
+    contact_id: str
+    version: int
+    tenant_id: str
+    spacecraft_id: str
+    antenna_id: str
+    mission_profile_id: str | None
+    aos: UTCTime
+    los: UTCTime
+
+
+class MovedContactOut(BaseModel):
+    before: BookedContactOut
+    after: PlannedContactOut
+
+
+class UntouchedContactOut(BaseModel):
+    contact: BookedContactOut
+    reason: str
+
+
+class RepairOut(BaseModel):
+    """What a repair changes: booked contacts kept, moved, dropped; contacts added.
+
+    ``untouched`` lists booked contacts of the requests' spacecraft in the
+    window that the repair leaves as they are (and why); ``changed`` is
+    moved + dropped + added, ``changed_fraction`` that over the contacts re-planned.
+    """
+
+    kept: list[BookedContactOut]
+    moved: list[MovedContactOut]
+    dropped: list[BookedContactOut]
+    added: list[PlannedContactOut]
+    untouched: list[UntouchedContactOut]
+    changed: int
+    changed_fraction: float
+
+
 class PlanOut(BaseModel):
     """A plan: its value, an upper bound on any plan's value, the gap (0-1), and the contacts."""
 
@@ -639,6 +690,7 @@ class PlanOut(BaseModel):
     shares: list[TenantShareOut]
     unserved: list[UnservedRequestOut]
     skipped: list[SkippedSpacecraft] = []
+    repair: RepairOut | None = None
 
 
 class RefusedContactOut(BaseModel):
@@ -647,9 +699,23 @@ class RefusedContactOut(BaseModel):
     message: str
 
 
+class ChangeOut(BaseModel):
+    """One change of a committed repair: done, or refused with the booking error."""
+
+    action: Literal["move", "drop", "add"]
+    contact_id: str | None = Field(description="the booked contact moved or dropped")
+    new_contact_id: str | None = Field(
+        description="the contact booked: an added one, or a move that could not keep its id"
+    )
+    done: bool
+    code: str | None = None
+    message: str | None = None
+
+
 class CommitOut(BaseModel):
     booked: list[str]
     refused: list[RefusedContactOut]
+    changes: list[ChangeOut] = []
 
 
 class ScheduleOut(BaseModel):

@@ -1,10 +1,11 @@
-"""``groundlink schedule plan|show|explain|commit``: the network scheduler of a running API.
+"""``groundlink schedule plan|repair|show|explain|commit``: the network scheduler of a running API.
 
 ::
 
     groundlink schedule plan --requests needs.yaml --hours 48 --time-limit 20
     groundlink schedule explain sch-…
     groundlink schedule commit sch-…
+    groundlink schedule repair --requests needs.yaml --hours 48
 
 ``--requests`` is a YAML or JSON file: either a list of requests, or a
 mapping with ``requests`` and any other field of ``POST /v1/schedules``
@@ -19,10 +20,18 @@ names a spacecraft and exactly one of ``contacts_per_day``,
 The window, time limit, method and ``--commit`` come from the options.
 While the job runs a progress bar on stderr shows its stage; the summary
 gives value, bound and gap, each tenant's share and the unserved requests.
+
+``repair`` re-plans the contacts booked in the window for the same requests
+(after a maintenance window or an ephemeris update), changing as few as
+possible: the summary lists each contact moved, dropped or added, and those
+left as they are with why; ``commit`` then applies the changes and says
+which were done and which refused. Explanations name spacecraft and
+antennas by their names.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -30,7 +39,7 @@ import typer
 import yaml
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from groundlink.api.schemas import ScheduleOut
+from groundlink.api.schemas import BookedContactOut, PlannedContactOut, ScheduleOut
 from groundlink.cli.edge import (
     count,
     fail,
@@ -61,6 +70,21 @@ CONTACTS_SHOWN = 12
 _CONTACT_COLUMNS = ("#", "request", "spacecraft", "antenna", "AOS (UTC)", "LOS (UTC)", "min")
 _SHARE_COLUMNS = ("tenant", "value", "asked", "share", "fair share", "ratio")
 _UNSERVED_COLUMNS = ("request", "spacecraft", "served", "asked", "why")
+_CHANGE_COLUMNS = ("change", "contact", "spacecraft", "antenna", "AOS (UTC)", "LOS (UTC)", "was")
+#: A platform id in a sentence, e.g. ``sc-16ce…`` or ``ant-3362…``.
+_PLATFORM_ID = re.compile(r"\b[a-z]+-[0-9a-f]{8,}\b")
+
+
+RequestsOption = Annotated[
+    Path, typer.Option("--requests", help="YAML/JSON file of requests (see docs).")
+]
+StartOption = Annotated[
+    str | None, typer.Option("--start", help="Window start, UTC (default: now).")
+]
+HoursOption = Annotated[float, typer.Option("--hours", help="Window length, at most 168.")]
+TimeLimitOption = Annotated[
+    float, typer.Option("--time-limit", help="Solver seconds, at most 600.")
+]
 
 
 def read_requests(path: Path) -> dict[str, Any]:
@@ -112,6 +136,11 @@ def _names(api: GroundlinkClient) -> dict[str, str]:
     return names
 
 
+def named(text: str, names: dict[str, str]) -> str:
+    """``text`` with every platform id that ``names`` knows replaced by its name."""
+    return _PLATFORM_ID.sub(lambda found: names.get(found.group(), found.group()), text)
+
+
 def _summary(job: ScheduleOut, names: dict[str, str]) -> None:
     if job.status == "failed":
         fail(f"schedule {job.id} failed: {job.error}")
@@ -124,6 +153,52 @@ def _summary(job: ScheduleOut, names: dict[str, str]) -> None:
             )
         )
         return
+    if plan.repair is None:
+        _contacts(job, names)
+    else:
+        _repair(job, names)
+    shares = [
+        (
+            s.tenant_id,
+            f"{s.value:,.2f}",
+            f"{s.requested_value:,.2f}",
+            f"{s.share:.1%}",
+            f"{s.fair_share:.1%}",
+            f"{s.ratio:.2f}",
+        )
+        for s in plan.shares
+    ]
+    print_table(table_of(_SHARE_COLUMNS, shares))
+    _explain(job, names)
+    line = f"schedule {job.id}: "
+    if plan.repair is not None:
+        repair = plan.repair
+        line += (
+            f"{len(repair.kept)} kept, {len(repair.moved)} moved, {len(repair.dropped)} dropped, "
+            f"{len(repair.added)} added ({count(repair.changed, 'change')}, "
+            f"{repair.changed_fraction:.0%} of the contacts re-planned), "
+        )
+    line += (
+        f"{count(len(plan.contacts), 'contact')}, value {plan.value:,.2f}, "
+        f"bound {plan.bound:,.2f} ({plan.bound_method}), gap {plan.gap:.1%}, "
+        f"{plan.solver} in {plan.solve_s:.1f} s"
+    )
+    if job.commit is not None:
+        line += "; committed: " + _committed(job)
+    say(stdout_console(), line)
+
+
+def _committed(job: ScheduleOut) -> str:
+    assert job.commit is not None
+    if job.commit.changes:
+        done = sum(change.done for change in job.commit.changes)
+        return f"{count(done, 'change')} done, {len(job.commit.changes) - done} refused"
+    return f"{len(job.commit.booked)} booked, {len(job.commit.refused)} refused"
+
+
+def _contacts(job: ScheduleOut, names: dict[str, str]) -> None:
+    assert job.plan is not None
+    plan = job.plan
     contacts = [
         (
             i,
@@ -141,27 +216,52 @@ def _summary(job: ScheduleOut, names: dict[str, str]) -> None:
         table_of(_CONTACT_COLUMNS, contacts),
         f"... and {more:,} more (--output json lists them all)" if more > 0 else None,
     )
-    shares = [
-        (
-            s.tenant_id,
-            f"{s.value:,.2f}",
-            f"{s.requested_value:,.2f}",
-            f"{s.share:.1%}",
-            f"{s.fair_share:.1%}",
-            f"{s.ratio:.2f}",
+
+
+def _repair(job: ScheduleOut, names: dict[str, str]) -> None:
+    """What a repair changes, one row per contact moved, dropped or added; then the untouched."""
+    assert job.plan is not None and job.plan.repair is not None
+    repair = job.plan.repair
+
+    def row(
+        change: str, contact: str, now: BookedContactOut | PlannedContactOut, was: str = ""
+    ) -> tuple[str, ...]:
+        return (
+            change,
+            contact,
+            names.get(now.spacecraft_id, now.spacecraft_id),
+            names.get(now.antenna_id, now.antenna_id),
+            iso_z(now.aos),
+            iso_z(now.los),
+            was,
         )
-        for s in plan.shares
+
+    rows = [
+        row(
+            "moved",
+            m.before.contact_id,
+            m.after,
+            f"{names.get(m.before.antenna_id, m.before.antenna_id)} {iso_z(m.before.aos)}",
+        )
+        for m in repair.moved
     ]
-    print_table(table_of(_SHARE_COLUMNS, shares))
-    _explain(job, names)
-    line = (
-        f"schedule {job.id}: {count(len(plan.contacts), 'contact')}, value {plan.value:,.2f}, "
-        f"bound {plan.bound:,.2f} ({plan.bound_method}), gap {plan.gap:.1%}, "
-        f"{plan.solver} in {plan.solve_s:.1f} s"
-    )
-    if job.commit is not None:
-        line += f"; committed: {len(job.commit.booked)} booked, {len(job.commit.refused)} refused"
-    say(stdout_console(), line)
+    rows += [row("dropped", c.contact_id, c) for c in repair.dropped]
+    rows += [row("added", "(new)", c) for c in repair.added]
+    if rows:
+        print_table(table_of(_CHANGE_COLUMNS, rows))
+    if repair.untouched:
+        untouched = [
+            (
+                u.contact.contact_id,
+                names.get(u.contact.spacecraft_id, u.contact.spacecraft_id),
+                u.reason,
+            )
+            for u in repair.untouched
+        ]
+        print_table(
+            table_of(("left as it is", "spacecraft", "why"), untouched),
+            count(len(untouched), "contact") + " the repair leaves as booked",
+        )
 
 
 def _amount(value: float, unit: str) -> str:
@@ -180,7 +280,7 @@ def _explain(job: ScheduleOut, names: dict[str, str]) -> None:
             names.get(u.spacecraft_id, u.spacecraft_id),
             _amount(u.served, u.unit),
             _amount(u.demand, u.unit),
-            f"{u.reason}: {u.detail}",
+            f"{u.reason}: {named(u.detail, names)}",
         )
         for u in job.plan.unserved
     ]
@@ -191,21 +291,15 @@ def _explain(job: ScheduleOut, names: dict[str, str]) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``plan``, ``show``, ``explain`` and ``commit`` to the ``schedule`` command group."""
+    """Add ``plan``, ``repair``, ``show``, ``explain`` and ``commit`` to ``schedule``."""
 
     @app.command("plan")
     @rejects_bad_input
     def plan(
-        requests: Annotated[
-            Path, typer.Option("--requests", help="YAML/JSON file of requests (see docs).")
-        ],
-        start: Annotated[
-            str | None, typer.Option("--start", help="Window start, UTC (default: now).")
-        ] = None,
-        hours: Annotated[float, typer.Option("--hours", help="Window length, at most 168.")] = 24.0,
-        time_limit_s: Annotated[
-            float, typer.Option("--time-limit", help="Solver seconds, at most 600.")
-        ] = 10.0,
+        requests: RequestsOption,
+        start: StartOption = None,
+        hours: HoursOption = 24.0,
+        time_limit_s: TimeLimitOption = 10.0,
         method: Annotated[str, typer.Option("--method", help="auto, greedy or cpsat.")] = "auto",
         commit: Annotated[bool, typer.Option("--commit", help="Book the plan when ready.")] = False,
         api_url: ApiUrl = DEFAULT_API_URL,
@@ -213,15 +307,30 @@ def register(app: typer.Typer) -> None:
         output: OutputOption = Output.table,
     ) -> None:
         """Plan contacts for your requests over the network (a dry run unless --commit)."""
-        body = read_requests(requests)
-        begin = window_start(start, utc_now())
-        body |= {
-            "start": iso_z(begin),
-            "end": iso_z(begin + window_length(hours)),
-            "time_limit_s": time_limit_s,
-            "method": method,
-            "commit": commit,
-        }
+        body = _body(requests, start, hours, time_limit_s, commit) | {"method": method}
+        with api_client(api_url, api_key) as api:
+            _show(api, _wait(api, api.create_schedule(body)), output)
+
+    @app.command("repair")
+    @rejects_bad_input
+    def repair(
+        requests: RequestsOption,
+        start: StartOption = None,
+        hours: HoursOption = 24.0,
+        time_limit_s: TimeLimitOption = 10.0,
+        commit: Annotated[
+            bool, typer.Option("--commit", help="Apply the changes when ready.")
+        ] = False,
+        api_url: ApiUrl = DEFAULT_API_URL,
+        api_key: ApiKey = None,
+        output: OutputOption = Output.table,
+    ) -> None:
+        """Re-plan your booked contacts after an outage, changing as few as possible (a dry run).
+
+        The contacts booked in the window for the requests' spacecraft are the
+        previous plan; --commit applies the moves, drops and adds.
+        """
+        body = _body(requests, start, hours, time_limit_s, commit) | {"mode": "repair"}
         with api_client(api_url, api_key) as api:
             _show(api, _wait(api, api.create_schedule(body)), output)
 
@@ -273,13 +382,40 @@ def register(app: typer.Typer) -> None:
             write_json(job)
             return
         assert job.commit is not None
+        if job.commit.changes:
+            rows = [
+                (
+                    change.action,
+                    change.contact_id or "",
+                    change.new_contact_id or "",
+                    "done" if change.done else f"refused: {change.code}: {change.message}",
+                )
+                for change in job.commit.changes
+            ]
+            print_table(table_of(("change", "contact", "new contact", "result"), rows))
+            say(stdout_console(), _committed(job))
+            return
         refused = [(r.index, r.code, r.message) for r in job.commit.refused]
         if refused:
             print_table(table_of(("#", "code", "why"), refused))
         print_table(
             table_of(("booked contact",), [(contact_id,) for contact_id in job.commit.booked]),
-            f"{count(len(job.commit.booked), 'contact')} booked, {len(refused)} refused",
+            _committed(job),
         )
+
+
+def _body(
+    requests: Path, start: str | None, hours: float, time_limit_s: float, commit: bool
+) -> dict[str, Any]:
+    """The body of ``POST /v1/schedules``: the requests file, the window and the options."""
+    body = read_requests(requests)
+    begin = window_start(start, utc_now())
+    return body | {
+        "start": iso_z(begin),
+        "end": iso_z(begin + window_length(hours)),
+        "time_limit_s": time_limit_s,
+        "commit": commit,
+    }
 
 
 def _show(api: GroundlinkClient, job: ScheduleOut, output: Output) -> None:
@@ -289,4 +425,4 @@ def _show(api: GroundlinkClient, job: ScheduleOut, output: Output) -> None:
         _summary(job, _names(api))
 
 
-__all__ = ["read_requests", "register"]
+__all__ = ["named", "read_requests", "register"]

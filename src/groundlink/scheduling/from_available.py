@@ -11,6 +11,10 @@ antenna is held for the profile's pre-pass and post-pass exactly as a
 booking holds it (the request's ``setup_s``/``teardown_s``), so that a plan
 can be booked through the same path as a reservation and pass the same rule.
 
+For a repair (:mod:`.repair`), :func:`with_booked` adds the contacts booked
+already: those to re-plan become the previous schedule, the others fixed
+blocks on their antennas.
+
 Pure functions: no database, no clock.
 """
 
@@ -18,7 +22,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import numpy as np
@@ -26,14 +30,19 @@ import numpy.typing as npt
 
 from groundlink.scheduling.model import (
     DemandKind,
+    FixedContact,
     Instance,
     Opportunity,
     Request,
     Resource,
+    ScheduledContact,
 )
 from groundlink.services.availability import AvailableContacts
 
 SECONDS_PER_DAY = 86_400.0
+#: Seconds a booked contact may overhang its recomputed pass and still count as inside it:
+#: the pass search's roots move by milliseconds with the window it searches.
+PASS_EDGE_TOLERANCE_S = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,3 +195,103 @@ def instance_from_available(
         name=name,
     )
     return instance, np.array(source_rows, dtype=np.int64)
+
+
+@dataclass(frozen=True, slots=True)
+class BookedContact:
+    """A contact booked already: its pass ``[aos, los)`` and the span its antenna is reserved.
+
+    Times are timezone-aware UTC; ``reserved_start``/``reserved_end`` include
+    its pre-pass and post-pass.
+    """
+
+    id: str
+    spacecraft_id: str
+    antenna_id: str
+    aos: datetime
+    los: datetime
+    reserved_start: datetime
+    reserved_end: datetime
+
+
+def with_booked(
+    instance: Instance,
+    source_rows: npt.NDArray[np.int64],
+    contacts: AvailableContacts,
+    previous: Sequence[BookedContact],
+    held: Sequence[BookedContact],
+    *,
+    tolerance_s: float = PASS_EDGE_TOLERANCE_S,
+) -> tuple[Instance, tuple[ScheduledContact, ...]]:
+    """``instance`` with the contacts booked already, for :func:`~.repair.repair`.
+
+    ``instance`` and ``source_rows`` come from :func:`instance_from_available`
+    on ``contacts``, computed as if no booked contact of ``previous`` or
+    ``held`` took its antenna. Returns the instance, with each ``held``
+    contact a :class:`~.model.FixedContact` over its reserved span (id = the
+    contact's id; one on an antenna outside the instance is left out), and
+    one :class:`~.model.ScheduledContact` per ``previous`` contact, in order:
+    the request of its spacecraft with the opportunity on its antenna that
+    overlaps it most (none: the spacecraft's first request, opportunity -1,
+    which :func:`~.repair.repair` moves or drops). A contact that overhangs
+    that opportunity by at most ``tolerance_s`` at an edge that is the
+    pass's own AOS or LOS (not cut by the request's window, nor by a
+    maintenance window or a booked contact) widens the opportunity to hold it.
+    """
+    epoch = instance.epoch
+    resource_ids = {resource.id for resource in instance.resources}
+    requests_of: dict[str, list[str]] = {}
+    for request in instance.requests:
+        requests_of.setdefault(request.spacecraft, []).append(request.id)
+    craft_of = {request.id: request.spacecraft for request in instance.requests}
+    by_key: dict[tuple[str, str], list[Opportunity]] = {}
+    for opportunity in instance.opportunities:
+        for antenna_id in opportunity.resources:
+            key = (craft_of[opportunity.request], antenna_id)
+            by_key.setdefault(key, []).append(opportunity)
+    widened: dict[int, Opportunity] = {}
+    scheduled: list[ScheduledContact] = []
+    for booked in previous:
+        start_s = (booked.aos - epoch).total_seconds()
+        end_s = (booked.los - epoch).total_seconds()
+        candidates = by_key.get((booked.spacecraft_id, booked.antenna_id), [])
+        best = max(
+            candidates,
+            key=lambda o: min(o.end_s, end_s) - max(o.start_s, start_s),
+            default=None,
+        )
+        if best is None or min(best.end_s, end_s) <= max(best.start_s, start_s):
+            first = requests_of[booked.spacecraft_id][0]
+            scheduled.append(ScheduledContact(first, -1, (booked.antenna_id,), start_s, end_s))
+            continue
+        best = widened.get(best.id, best)
+        untrimmed = not bool(contacts.trimmed[source_rows[best.id]])
+        if (
+            untrimmed
+            and 0 < best.start_s - start_s <= tolerance_s
+            and not math.isnan(best.start_azimuth_deg)
+        ):
+            best = replace(best, start_s=start_s)
+        if (
+            untrimmed
+            and 0 < end_s - best.end_s <= tolerance_s
+            and not math.isnan(best.end_azimuth_deg)
+        ):
+            best = replace(best, end_s=end_s)
+        widened[best.id] = best
+        scheduled.append(
+            ScheduledContact(best.request, best.id, (booked.antenna_id,), start_s, end_s)
+        )
+    fixed = tuple(
+        FixedContact(
+            id=booked.id,
+            resources=(booked.antenna_id,),
+            start_s=(booked.reserved_start - epoch).total_seconds(),
+            end_s=(booked.reserved_end - epoch).total_seconds(),
+        )
+        for booked in held
+        if booked.antenna_id in resource_ids
+    )
+    opportunities = tuple(widened.get(o.id, o) for o in instance.opportunities)
+    changed = replace(instance, opportunities=opportunities, fixed=instance.fixed + fixed)
+    return changed, tuple(scheduled)

@@ -311,6 +311,29 @@ class AvailableContacts:
     def __len__(self) -> int:
         return int(self.aos_unix_s.shape[0])
 
+    @classmethod
+    def empty(cls) -> AvailableContacts:
+        """No contacts: no spacecraft, no antennas, every column of length 0."""
+        no_floats = np.zeros(0)
+        return cls(
+            spacecraft_ids=(),
+            antennas=(),
+            spacecraft_index=np.zeros(0, np.int64),
+            antenna_index=np.zeros(0, np.int64),
+            contact_id=np.zeros(0, np.str_),
+            aos_unix_s=no_floats,
+            tca_unix_s=no_floats,
+            los_unix_s=no_floats,
+            max_elevation_deg=no_floats,
+            aos_azimuth_deg=no_floats,
+            tca_azimuth_deg=no_floats,
+            los_azimuth_deg=no_floats,
+            reserved_start_unix_s=no_floats,
+            reserved_end_unix_s=no_floats,
+            volume_bytes=no_floats,
+            trimmed=np.zeros(0, np.bool_),
+        )
+
     @property
     def duration_s(self) -> FloatArray:
         """LOS minus AOS, seconds, (N,)."""

@@ -22,7 +22,8 @@ How double booking is prevented, on each database:
   turnaround``: exactly the antenna rule. A race that slips past the check
   fails at insert, and is reported as the same :class:`ContactConflict`.
   Before checking, a write locks the spacecraft's row and then the
-  antenna's (``SELECT ... FOR NO KEY UPDATE``, always in that order): the
+  antenna's (one ``SELECT ... FOR NO KEY UPDATE OF spacecraft, antennas``,
+  always in that order): the
   spacecraft limit has no constraint, and without the antenna lock many
   simultaneous overlapping inserts wait on each other inside the exclusion
   check and fall into a storm of deadlocks (seen with 60 threads). Writes to
@@ -31,6 +32,12 @@ How double booking is prevented, on each database:
 
 Every status change goes through :func:`groundlink.contacts.states.transition`
 and writes a row to the audit log in the same transaction.
+
+A reservation is the API's busiest write, so it is kept to few statements
+(one lock, two checks, two inserts) and reads and writes rows with
+SQLAlchemy Core: on a two-core machine the ORM's object loading and unit of
+work cost more CPU than PostgreSQL spends on the whole transaction
+(``bench/booking.py``).
 """
 
 from __future__ import annotations
@@ -45,7 +52,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, and_, bindparam, or_, select
+from sqlalchemy import Row, Select, and_, bindparam, insert, or_, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -58,6 +65,7 @@ from groundlink.adapters.db.models import (
     MaintenanceWindow,
     MissionProfile,
     Spacecraft,
+    new_id,
 )
 from groundlink.contacts.conflicts import (
     ContactWindow,
@@ -94,6 +102,8 @@ MAX_LIST_WINDOW = timedelta(days=31)
 MAX_ATTEMPTS = 5
 
 _ACTIVE = [status.value for status in ACTIVE_STATUSES]
+#: A row of a Core query: its columns are named by the query.
+_Row = Row[*tuple[Any, ...]]
 _T = TypeVar("_T")
 
 
@@ -186,8 +196,7 @@ def reserve_contact(
     pending = _Pending()
 
     def attempt() -> Contact:
-        spacecraft = _owned_spacecraft(session, tenant_id, request.spacecraft_id)
-        antenna = _antenna(session, request.antenna_id)
+        locked = _lock(session, tenant_id, request.spacecraft_id, request.antenna_id)
         profile = _owned_profile(session, tenant_id, request.mission_profile_id)
         spans = _spans(
             aos=request.aos,
@@ -196,28 +205,31 @@ def reserve_contact(
             max_elevation_deg=request.max_elevation_deg,
             prepass_s=_prepost("prepass_s", request.prepass_s, profile),
             postpass_s=_prepost("postpass_s", request.postpass_s, profile),
-            turnaround_s=antenna.turnaround_s,
+            turnaround_s=locked.turnaround_s,
         )
         _check_profile(spans, profile)
         _check_not_locked(spans, clock_now, lock_s)
-        _check_available(session, tenant_id, spacecraft, antenna, spans, exclude_id=None)
-        pending.about(antenna.id, spans, contact_id=None)
+        _check_available(session, tenant_id, locked, spans, exclude_id=None)
+        pending.about(locked.antenna_id, spans, contact_id=None)
         scheduling = transition(ContactStatus.AVAILABLE, ContactStatus.SCHEDULING)
         status = transition(scheduling, ContactStatus.SCHEDULED)
         contact = Contact(
+            id=new_id("ct"),
             tenant_id=tenant_id,
-            spacecraft_id=spacecraft.id,
-            antenna_id=antenna.id,
+            spacecraft_id=locked.spacecraft_id,
+            antenna_id=locked.antenna_id,
             mission_profile_id=None if profile is None else profile.id,
             profile_snapshot=_snapshot(profile, spans),
             status=status.value,
             created_at=clock_now,
             updated_at=clock_now,
             version=1,
+            prediction=None,
             **spans.columns(),
         )
-        session.add(contact)
-        session.flush()
+        # Written with two Core INSERTs rather than through the ORM's unit of work,
+        # which would cost more Python time than everything else a booking does.
+        session.connection().execute(_INSERT_CONTACT, _column_values(contact))
         _audit(
             session,
             clock_now,
@@ -273,8 +285,7 @@ def update_contact(
                 locked_at,
                 status=None if contact.status == "SCHEDULED" else contact.status,
             )
-        spacecraft = _owned_spacecraft(session, tenant_id, contact.spacecraft_id)
-        antenna = _antenna(session, contact.antenna_id)
+        locked = _lock(session, tenant_id, contact.spacecraft_id, contact.antenna_id)
         spans = _spans(
             aos=changes.aos or contact.aos,
             los=changes.los or contact.los,
@@ -286,11 +297,11 @@ def update_contact(
             ),
             prepass_s=(contact.aos - contact.reserved_start).total_seconds(),
             postpass_s=(contact.reserved_end - contact.los).total_seconds(),
-            turnaround_s=antenna.turnaround_s,
+            turnaround_s=locked.turnaround_s,
         )
         _check_not_locked(spans, clock_now, lock_s)
-        _check_available(session, tenant_id, spacecraft, antenna, spans, exclude_id=contact.id)
-        pending.about(antenna.id, spans, contact_id=contact.id)
+        _check_available(session, tenant_id, locked, spans, exclude_id=contact.id)
+        pending.about(locked.antenna_id, spans, contact_id=contact.id)
         before = _describe(contact)
         for name, value in spans.columns().items():
             setattr(contact, name, value)
@@ -530,8 +541,8 @@ def _prepost(name: str, value: int | None, profile: MissionProfile | None) -> in
     return value
 
 
-def _window(contact: Contact) -> ContactWindow:
-    """The contact as the conflict rule sees it."""
+def _window(contact: Contact | _Row) -> ContactWindow:
+    """The contact (or a row of :data:`_WINDOW_COLUMNS`) as the conflict rule sees it."""
     return ContactWindow(
         start=contact.aos,
         end=contact.los,
@@ -592,40 +603,49 @@ def _check_not_locked(spans: _Spans, now: datetime, lock_s: float) -> None:
 def _check_available(
     session: Session,
     tenant_id: str,
-    spacecraft: Spacecraft,
-    antenna: AntennaRow,
+    locked: _Locked,
     spans: _Spans,
     *,
     exclude_id: str | None,
 ) -> None:
     """Raise unless the antenna is up and free and the spacecraft under its limit for ``spans``."""
-    maintenance = session.scalars(
+    connection = session.connection()
+    maintenance = connection.execute(
         _MAINTENANCE_OVERLAPPING,
         {
-            "antenna_id": antenna.id,
+            "antenna_id": locked.antenna_id,
             "reserved_start": spans.reserved_start,
             "reserved_end": spans.reserved_end,
         },
     ).first()
     if maintenance is not None:
-        raise AntennaUnavailable(antenna.id, maintenance.start, maintenance.end, maintenance.reason)
+        raise AntennaUnavailable(
+            locked.antenna_id, maintenance.start, maintenance.end, maintenance.reason
+        )
 
-    new = _new_window(spans, antenna.id, spacecraft.id, exclude_id or "")
-    for other in _active_on_antenna(session, antenna.id, spans, exclude_id):
-        if antenna_conflict(_window(other), new, turnaround_s=antenna.turnaround_s) is not None:
-            raise _antenna_conflict(tenant_id, spans, other)
-
-    same_spacecraft = session.scalars(
-        _ACTIVE_ON_SPACECRAFT,
+    # One query for both rules: the active contacts on the antenna near the new one's
+    # span, and those of the spacecraft during its pass.
+    nearby = connection.execute(
+        _ACTIVE_NEARBY,
         {
-            "spacecraft_id": spacecraft.id,
+            "antenna_id": locked.antenna_id,
+            "reserved_start": spans.reserved_start,
+            "blocked_end": spans.blocked_end,
+            "spacecraft_id": locked.spacecraft_id,
             "aos": spans.aos,
             "los": spans.los,
             "exclude_id": exclude_id or "",
         },
     ).all()
-    windows = [_window(c) for c in same_spacecraft] + [new]
-    for conflict in spacecraft_conflicts(windows, spacecraft.max_simultaneous_contacts):
+    new = _new_window(spans, locked.antenna_id, locked.spacecraft_id, exclude_id or "")
+    for other in nearby:
+        if other.antenna_id != locked.antenna_id:
+            continue
+        if antenna_conflict(_window(other), new, turnaround_s=locked.turnaround_s) is not None:
+            raise _antenna_conflict(tenant_id, spans, other)
+
+    windows = [_window(c) for c in nearby if c.spacecraft_id == locked.spacecraft_id] + [new]
+    for conflict in spacecraft_conflicts(windows, locked.max_simultaneous_contacts):
         if new in (conflict.first, conflict.second):
             other_window = conflict.other(new)
             raise ContactConflict(
@@ -636,28 +656,48 @@ def _check_available(
             )
 
 
-def _active() -> Select[Any]:
-    return select(Contact).where(Contact.status.in_(_ACTIVE))
+#: What the conflict rule reads of a booked contact (:func:`_window`), and whose it is.
+_WINDOW_COLUMNS = (
+    Contact.id,
+    Contact.tenant_id,
+    Contact.spacecraft_id,
+    Contact.antenna_id,
+    Contact.aos,
+    Contact.los,
+    Contact.reserved_start,
+    Contact.reserved_end,
+    Contact.blocked_end,
+)
+_CONTACT_COLUMNS = tuple(column.key for column in Contact.__table__.columns)
+
+
+def _active() -> Select[*tuple[Any, ...]]:
+    return select(*_WINDOW_COLUMNS).where(Contact.status.in_(_ACTIVE))
 
 
 # The statements every reservation runs, built once with their values as bound parameters
 # (typed by the column each is compared with): building a statement and its cache key is
 # Python work, about 0.2 ms each, that would otherwise be repeated on every request.
-_SPACECRAFT_FOR_UPDATE = (
-    select(Spacecraft)
+_SPACECRAFT_AND_ANTENNA_FOR_UPDATE = (
+    select(
+        Spacecraft.id.label("spacecraft_id"),
+        Spacecraft.max_simultaneous_contacts,
+        AntennaRow.id.label("antenna_id"),
+        AntennaRow.turnaround_s,
+    )
+    .join(AntennaRow, AntennaRow.id == bindparam("antenna_id"))
     .where(
         Spacecraft.id == bindparam("spacecraft_id"),
         Spacecraft.tenant_id == bindparam("tenant_id"),
     )
-    .with_for_update(key_share=True)
+    # PostgreSQL locks the rows in the order of the FROM list: spacecraft, then antenna.
+    .with_for_update(key_share=True, of=[Spacecraft, AntennaRow])
 )
-_ANTENNA_FOR_UPDATE = (
-    select(AntennaRow)
-    .where(AntennaRow.id == bindparam("antenna_id"))
-    .with_for_update(key_share=True)
+_OWNED_SPACECRAFT = select(Spacecraft.id).where(
+    Spacecraft.id == bindparam("spacecraft_id"), Spacecraft.tenant_id == bindparam("tenant_id")
 )
 _MAINTENANCE_OVERLAPPING = (
-    select(MaintenanceWindow)
+    select(MaintenanceWindow.start, MaintenanceWindow.end, MaintenanceWindow.reason)
     .where(
         MaintenanceWindow.antenna_id == bindparam("antenna_id"),
         MaintenanceWindow.start < bindparam("reserved_end"),
@@ -676,30 +716,48 @@ _ACTIVE_ON_ANTENNA = (
     )
     .order_by(Contact.reserved_start)
 )
-_ACTIVE_ON_SPACECRAFT = _active().where(
-    Contact.spacecraft_id == bindparam("spacecraft_id"),
-    Contact.aos < bindparam("los"),
-    Contact.los > bindparam("aos"),
+_INSERT_CONTACT = insert(Contact)
+_INSERT_AUDIT = insert(AuditRecord)
+_ACTIVE_NEARBY = _active().where(
+    or_(
+        and_(
+            Contact.antenna_id == bindparam("antenna_id"),
+            Contact.reserved_start < bindparam("blocked_end"),
+            Contact.blocked_end > bindparam("reserved_start"),
+        ),
+        and_(
+            Contact.spacecraft_id == bindparam("spacecraft_id"),
+            Contact.aos < bindparam("los"),
+            Contact.los > bindparam("aos"),
+        ),
+    ),
     Contact.id != bindparam("exclude_id"),
 )
 
 
 def _active_on_antenna(
     session: Session, antenna_id: str, spans: _Spans, exclude_id: str | None
-) -> Sequence[Contact]:
-    """Active contacts on the antenna whose blocked span overlaps ``spans``' (the DB's test)."""
-    return session.scalars(
-        _ACTIVE_ON_ANTENNA,
-        {
-            "antenna_id": antenna_id,
-            "reserved_start": spans.reserved_start,
-            "blocked_end": spans.blocked_end,
-            "exclude_id": exclude_id or "",
-        },
-    ).all()
+) -> Sequence[_Row]:
+    """Active contacts on the antenna whose blocked span overlaps ``spans``' (the DB's test).
+
+    Each row holds :data:`_WINDOW_COLUMNS`.
+    """
+    return (
+        session.connection()
+        .execute(
+            _ACTIVE_ON_ANTENNA,
+            {
+                "antenna_id": antenna_id,
+                "reserved_start": spans.reserved_start,
+                "blocked_end": spans.blocked_end,
+                "exclude_id": exclude_id or "",
+            },
+        )
+        .all()
+    )
 
 
-def _antenna_conflict(tenant_id: str, spans: _Spans, other: Contact) -> ContactConflict:
+def _antenna_conflict(tenant_id: str, spans: _Spans, other: Contact | _Row) -> ContactConflict:
     return ContactConflict(
         "antenna",
         other.id if other.tenant_id == tenant_id else None,
@@ -711,22 +769,40 @@ def _antenna_conflict(tenant_id: str, spans: _Spans, other: Contact) -> ContactC
 # --- rows of this tenant -------------------------------------------------------------------------
 
 
-def _owned_spacecraft(session: Session, tenant_id: str, spacecraft_id: str) -> Spacecraft:
-    """The tenant's spacecraft, its row locked until commit on PostgreSQL."""
-    found = session.scalars(
-        _SPACECRAFT_FOR_UPDATE, {"spacecraft_id": spacecraft_id, "tenant_id": tenant_id}
+@dataclass(frozen=True, slots=True)
+class _Locked:
+    """The spacecraft and antenna rows a write holds, with what the checks need of them."""
+
+    spacecraft_id: str
+    max_simultaneous_contacts: int
+    antenna_id: str
+    turnaround_s: float
+
+
+def _lock(session: Session, tenant_id: str, spacecraft_id: str, antenna_id: str) -> _Locked:
+    """Lock the tenant's spacecraft and the antenna until commit (PostgreSQL), in one statement.
+
+    Writes to one antenna therefore queue, as do writes for one spacecraft.
+
+    Raises:
+        NotFound: no such spacecraft for this tenant, or no such antenna.
+    """
+    connection = session.connection()
+    found = connection.execute(
+        _SPACECRAFT_AND_ANTENNA_FOR_UPDATE,
+        {"spacecraft_id": spacecraft_id, "tenant_id": tenant_id, "antenna_id": antenna_id},
     ).first()
-    if found is None:
+    if found is not None:
+        return _Locked(
+            found.spacecraft_id,
+            found.max_simultaneous_contacts,
+            found.antenna_id,
+            found.turnaround_s,
+        )
+    owned = {"spacecraft_id": spacecraft_id, "tenant_id": tenant_id}
+    if connection.execute(_OWNED_SPACECRAFT, owned).first() is None:
         raise NotFound("spacecraft", spacecraft_id)
-    return found
-
-
-def _antenna(session: Session, antenna_id: str) -> AntennaRow:
-    """The antenna, its row locked until commit on PostgreSQL (writes to it queue)."""
-    found = session.scalars(_ANTENNA_FOR_UPDATE, {"antenna_id": antenna_id}).first()
-    if found is None:
-        raise NotFound("antenna", antenna_id)
-    return found
+    raise NotFound("antenna", antenna_id)
 
 
 def _owned_profile(
@@ -792,17 +868,24 @@ def _audit(
     contact_id: str,
     detail: dict[str, Any],
 ) -> None:
-    session.add(
-        AuditRecord(
-            at=at,
-            tenant_id=tenant_id,
-            api_key_id=api_key_id,
-            action=action,
-            object_type="contact",
-            object_id=contact_id,
-            detail=detail,
-        )
+    """Append a line about a contact to the audit log, in the session's transaction."""
+    session.connection().execute(
+        _INSERT_AUDIT,
+        {
+            "at": at,
+            "tenant_id": tenant_id,
+            "api_key_id": api_key_id,
+            "action": action,
+            "object_type": "contact",
+            "object_id": contact_id,
+            "detail": detail,
+        },
     )
+
+
+def _column_values(contact: Contact) -> dict[str, Any]:
+    """Every column of ``contact``'s row, by name."""
+    return {name: getattr(contact, name) for name in _CONTACT_COLUMNS}
 
 
 def _require_aware(name: str, value: object) -> None:

@@ -19,8 +19,11 @@ checks whether anything is due, so an idle network takes no write lock.
 
 :class:`StatusAdvancer` runs it every ``interval_s`` on a daemon thread (the
 API starts one in its lifespan): the database calls block, so they stay off
-the event loop. :func:`contact_events` reads a contact's history back from
-the audit log.
+the event loop. Each run also re-predicts the booked contacts of spacecraft
+whose ephemeris in use changed because one expired
+(:func:`groundlink.services.reprediction.recheck_after_expiry`): like the
+statuses, that change is made by the clock alone. :func:`contact_events`
+reads a contact's history back from the audit log.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from groundlink.contacts.conflicts import ContactWindow, iso_z
 from groundlink.contacts.states import ContactStatus, catch_up, status_at
 from groundlink.errors import InvalidInput
 from groundlink.services.errors import NotFound
+from groundlink.services.reprediction import recheck_after_expiry
 
 _log = logging.getLogger(__name__)
 
@@ -230,7 +234,8 @@ def _event(record: AuditRecord) -> ContactEvent:
 
 
 class StatusAdvancer:
-    """Runs :func:`advance_contacts` every ``interval_s`` seconds on a daemon thread.
+    """Runs :func:`advance_contacts`, then the re-check after ephemeris expiries, every
+    ``interval_s`` seconds on a daemon thread.
 
     ``clock`` returns the current time (timezone-aware); it is read once per
     run. A run that fails is logged and the next one tried on time: the
@@ -250,6 +255,7 @@ class StatusAdvancer:
         self.interval_s = interval_s
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        self._rechecked_until: datetime | None = None
 
     @property
     def running(self) -> bool:
@@ -257,9 +263,18 @@ class StatusAdvancer:
         return self._thread is not None and self._thread.is_alive()
 
     def run_once(self) -> list[StatusChange]:
-        """One run now, on a fresh session; the moves it recorded."""
+        """One run now, on a fresh session; the moves it recorded.
+
+        After the moves, the contacts whose ephemeris in use changed by an
+        expiry since the previous run (since any time, on the first run)
+        are re-predicted: :func:`~groundlink.services.reprediction.recheck_after_expiry`.
+        """
+        now = self.clock()
         with self.sessions() as session:
-            return advance_contacts(session, self.clock())
+            changes = advance_contacts(session, now)
+            recheck_after_expiry(session, self._rechecked_until, now)
+        self._rechecked_until = now
+        return changes
 
     def start(self) -> None:
         """Start the thread (its first run is immediate)."""

@@ -1,4 +1,4 @@
-"""Re-prediction: when a new ephemeris takes over, check the booked contacts against it.
+"""Re-prediction: when another ephemeris takes over, check the booked contacts against it.
 
 A contact is booked on the passes predicted from the elements of its day. A
 fresh ephemeris (after a manoeuvre, or a better orbit determination) moves
@@ -17,7 +17,7 @@ elevation of the mission profile the contact was booked with:
   cover it; its AOS, TCA and LOS are recorded, so the operator can move the
   contact there (``PATCH /v1/contacts/{id}``);
 * ``lost``: no predicted pass overlaps the booking any more (or SGP4 cannot
-  propagate the new elements over it).
+  propagate the new elements over it, or no ephemeris is left in use).
 
 Where several passes overlap a booking, the one overlapping it longest is
 taken. The predicted times are those of the pass engine
@@ -42,6 +42,17 @@ Bookings close in time share one search (at most :data:`MAX_SEARCH_SPAN`
 long) over the antennas they use, so checking weeks of contacts costs a few
 engine calls, not one per contact.
 
+**Expiry.** The ephemeris in use also changes when it expires: the next
+one by the same rule takes over, or none is left. :func:`recheck_after_expiry` (run by the
+contact life cycle's :class:`~groundlink.services.lifecycle.StatusAdvancer`)
+finds the spacecraft one of whose ephemerides expired since its last run,
+and checks those of their contacts whose ephemeris is no longer the one in
+use: the one their ``prediction`` names or, never checked, the one in use
+when they were booked or last changed. With none left, each is ``lost``
+with no ``ephemeris_id``: no pass can be predicted for it. A contact
+already checked against the ephemeris in use is left alone, so a run that
+repeats (another process, a restart) records nothing.
+
 **Transactions.** :func:`check_after_upload` runs in the upload's own
 transaction, right after the new ephemeris row is flushed: the ephemeris
 and the flags it causes are committed together, an ``Idempotency-Key``
@@ -51,6 +62,8 @@ PostgreSQL the contacts are locked with ``SKIP LOCKED``: a contact that
 another transaction is changing at that instant (being moved or cancelled)
 is left unchecked rather than waited for, so an upload never deadlocks with
 a booking change (which locks the contact, then the spacecraft).
+:func:`recheck_after_expiry` takes the same locks, in its own write
+transaction per spacecraft.
 """
 
 from __future__ import annotations
@@ -63,15 +76,17 @@ from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
+from groundlink.adapters.db.engine import write_transaction
 from groundlink.adapters.db.models import (
     AntennaRow,
     AuditRecord,
     Contact,
     Ephemeris,
     GroundStationRow,
+    Spacecraft,
 )
 from groundlink.contacts.conflicts import iso_z
 from groundlink.contacts.states import ContactStatus
@@ -278,35 +293,122 @@ def repredict_contacts(
     ``contact.prediction_changed`` audit row per contact, in the caller's
     transaction. Returns the contacts checked, by AOS.
     """
-    contacts = list(
+    contacts = _pending_contacts(session, ephemeris.spacecraft_id, now)
+    return _check_and_store(session, contacts, ephemeris, now, api_key_id)
+
+
+def recheck_after_expiry(session: Session, after: datetime | None, now: datetime) -> list[Contact]:
+    """Check the contacts whose ephemeris in use changed by an expiry in ``(after, now]``.
+
+    For every spacecraft one of whose ephemerides expired after ``after``
+    (``None``: at any time) and by ``now``, and that has SCHEDULED contacts
+    not yet begun, those contacts whose ephemeris is not the one in use at
+    ``now`` (see the module's *Expiry*) are checked against the one in use,
+    or flagged ``lost`` with no ``ephemeris_id`` when none is left; audited
+    with no API key (the platform did it). ``session`` must not be in a
+    transaction: a cheap read finds the spacecraft, then each is one write
+    transaction, its row locked first as an upload does. Returns the
+    contacts checked, by spacecraft, then AOS.
+    """
+    expired = Ephemeris.expires_at <= now
+    if after is not None:
+        expired &= Ephemeris.expires_at > after
+    booked = exists().where(
+        Contact.spacecraft_id == Ephemeris.spacecraft_id,
+        Contact.status == ContactStatus.SCHEDULED.value,
+        Contact.reserved_start > now,
+    )
+    with session.begin():
+        spacecraft_ids = sorted(
+            set(session.scalars(select(Ephemeris.spacecraft_id).where(expired, booked)))
+        )
+    checked: list[Contact] = []
+    for spacecraft_id in spacecraft_ids:
+        with write_transaction(session):
+            locked = session.scalars(
+                select(Spacecraft.id).where(Spacecraft.id == spacecraft_id).with_for_update()
+            ).one_or_none()
+            if locked is None:  # deleted meanwhile, with its contacts
+                continue
+            in_use = catalog.ephemerides_in_use(session, [spacecraft_id], now).get(spacecraft_id)
+            in_use_id = None if in_use is None else in_use.id
+            pending = _pending_contacts(session, spacecraft_id, now)
+            basis = _checked_against(session, spacecraft_id, pending)
+            stale = [
+                contact for contact, was in zip(pending, basis, strict=True) if was != in_use_id
+            ]
+            checked += _check_and_store(session, stale, in_use, now, None)
+    return checked
+
+
+def _checked_against(
+    session: Session, spacecraft_id: str, contacts: Sequence[Contact]
+) -> list[str | None]:
+    """Per contact, the id of the ephemeris it was last checked against, or booked on (or None).
+
+    A contact never checked was booked on the one in use when it was booked
+    or last changed (``updated_at``): an upload that took over since then
+    would have checked it.
+    """
+    then = {
+        moment: catalog.ephemerides_in_use(session, [spacecraft_id], moment).get(spacecraft_id)
+        for moment in {contact.updated_at for contact in contacts if contact.prediction is None}
+    }
+    basis: list[str | None] = []
+    for contact in contacts:
+        if contact.prediction is not None:
+            basis.append(contact.prediction.get("ephemeris_id"))
+        else:
+            booked_on = then[contact.updated_at]
+            basis.append(None if booked_on is None else booked_on.id)
+    return basis
+
+
+def _pending_contacts(session: Session, spacecraft_id: str, now: datetime) -> list[Contact]:
+    """The spacecraft's SCHEDULED contacts whose reserved span has not begun, locked, by AOS."""
+    return list(
         session.scalars(
             select(Contact)
             .where(
-                Contact.spacecraft_id == ephemeris.spacecraft_id,
+                Contact.spacecraft_id == spacecraft_id,
                 Contact.status == ContactStatus.SCHEDULED.value,
                 Contact.reserved_start > now,
             )
             .order_by(Contact.aos, Contact.id)
             .with_for_update(skip_locked=True)
+            .execution_options(populate_existing=True)  # the rows as locked, not as cached
         )
     )
+
+
+def _check_and_store(
+    session: Session,
+    contacts: list[Contact],
+    ephemeris: Ephemeris | None,
+    now: datetime,
+    api_key_id: str | None,
+) -> list[Contact]:
+    """Check ``contacts`` against ``ephemeris`` (None: none in use, all ``lost``); store, audit."""
     if not contacts:
         return []
-    stations = _stations_of(session, {contact.antenna_id for contact in contacts})
-    booked = [
-        BookedPass(
-            contact.id,
-            contact.antenna_id,
-            contact.aos,
-            contact.los,
-            float(contact.profile_snapshot.get("min_elevation_deg") or 0.0),
-        )
-        for contact in contacts
-    ]
-    fits = check_booked_passes(booked, elements_from_omm(ephemeris.omm), stations)
+    if ephemeris is None:
+        fits = [PassFit(contact.id, "lost") for contact in contacts]
+    else:
+        stations = _stations_of(session, {contact.antenna_id for contact in contacts})
+        booked = [
+            BookedPass(
+                contact.id,
+                contact.antenna_id,
+                contact.aos,
+                contact.los,
+                float(contact.profile_snapshot.get("min_elevation_deg") or 0.0),
+            )
+            for contact in contacts
+        ]
+        fits = check_booked_passes(booked, elements_from_omm(ephemeris.omm), stations)
     for contact, fit in zip(contacts, fits, strict=True):
         previous = contact.prediction
-        prediction = _stored(fit, ephemeris.id, now)
+        prediction = _stored(fit, None if ephemeris is None else ephemeris.id, now)
         contact.prediction = prediction
         session.add(
             AuditRecord(
@@ -342,7 +444,7 @@ def _stations_of(session: Session, antenna_ids: set[str]) -> list[GroundStation]
     return [catalog.station_from_rows(row, by_station[row.id]) for row in rows]
 
 
-def _stored(fit: PassFit, ephemeris_id: str, now: datetime) -> dict[str, Any]:
+def _stored(fit: PassFit, ephemeris_id: str | None, now: datetime) -> dict[str, Any]:
     """The JSON kept in ``Contact.prediction``: times ISO-8601 UTC with ``Z``."""
 
     def text(moment: datetime | None) -> str | None:
@@ -370,5 +472,6 @@ __all__ = [
     "check_after_upload",
     "check_booked_passes",
     "classify_fit",
+    "recheck_after_expiry",
     "repredict_contacts",
 ]

@@ -9,6 +9,7 @@ from groundlink.adapters.db.engine import (
     DEFAULT_DATABASE_URL,
     create_engine_from_url,
     database_url_from_env,
+    one_read,
     session_factory,
     write_transaction,
 )
@@ -18,6 +19,7 @@ __all__ = [
     "DEFAULT_DATABASE_URL",
     "create_engine_from_url",
     "database_url_from_env",
+    "one_read",
     "session_factory",
     "upgrade",
     "write_transaction",

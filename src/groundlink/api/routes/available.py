@@ -43,6 +43,7 @@ not propagate them) are listed in ``skipped`` with the reason.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Annotated
@@ -209,10 +210,12 @@ def _blocked(
     stations: list[GroundStation],
     start: datetime,
     end: datetime,
+    ignoring: Collection[str] = (),
 ) -> tuple[
     dict[availability.AntennaKey, list[availability.Interval]],
     dict[availability.AntennaKey, list[availability.Interval]],
 ]:
+    """Maintenance and busy intervals per antenna; contacts whose id is in ``ignoring`` are free."""
     station_of = {antenna.id: station.id for station in stations for antenna in station.antennas}
     maintenance: dict[availability.AntennaKey, list[availability.Interval]] = defaultdict(list)
     busy: dict[availability.AntennaKey, list[availability.Interval]] = defaultdict(list)
@@ -233,6 +236,8 @@ def _blocked(
         Contact.reserved_end > start - _MARGIN,
         Contact.reserved_start < end + _MARGIN,
     )
+    if ignoring:
+        contacts = contacts.where(Contact.id.not_in(list(ignoring)))
     for contact in session.scalars(contacts):
         key = (station_of[contact.antenna_id], contact.antenna_id)
         busy[key].append((contact.reserved_start, contact.reserved_end))
@@ -447,11 +452,15 @@ def network_offer(
     start: datetime,
     end: datetime,
     now: datetime,
+    *,
+    ignoring: Collection[str] = (),
 ) -> NetworkOffer:
     """The available contacts of the spacecraft in ``fleet_by_tenant`` (ids per owner tenant).
 
     The same computation as the listing above, for spacecraft of one or
-    several tenants (a network plan). ``session`` must not be in a transaction.
+    several tenants (a network plan). Booked contacts whose id is in
+    ``ignoring`` do not take their antenna (a repair re-places them).
+    ``session`` must not be in a transaction.
     """
     with session.begin():
         fleet: list[availability.Spacecraft] = []
@@ -462,7 +471,7 @@ def network_offer(
             skipped += tenant_skipped
         profile = _profile(profile_row)
         stations, receivers, _names = _network(session, station_ids)
-        maintenance, busy = _blocked(session, stations, start, end)
+        maintenance, busy = _blocked(session, stations, start, end, ignoring)
     turnaround_s = {antenna_id: r.turnaround_s for (_s, antenna_id), r in receivers.items()}
     if not fleet or not stations:
         return NetworkOffer(None, profile, turnaround_s, skipped)

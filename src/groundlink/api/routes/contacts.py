@@ -16,10 +16,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, status
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from groundlink.adapters.db import write_transaction
 from groundlink.adapters.db.models import Contact
-from groundlink.api.auth import Booker, NowDep, Reader, SessionDep
+from groundlink.api.auth import Booker, NowDep, Principal, Reader, SessionDep
 from groundlink.api.idempotency import IdempotencyHeader, fingerprint, remember, replayed
 from groundlink.api.routes import available
 from groundlink.api.schemas import (
@@ -63,7 +64,7 @@ def contact_out(row: Contact) -> ContactOut:
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-def reserve_contact(
+async def reserve_contact(
     body: ContactCreate,
     principal: Booker,
     session: SessionDep,
@@ -79,7 +80,23 @@ def reserve_contact(
     With an ``Idempotency-Key``, a retry of a reservation that succeeded
     returns it (a concurrent duplicate is refused by the booking rule itself).
     """
-    print_ = fingerprint("POST", request.url.path, body)
+    # The busiest route: its database work runs in one worker thread, and its answer is
+    # checked on the event loop, where a plain (sync) route would take a second thread
+    # hand-off for that.
+    return await run_in_threadpool(
+        _reserve, body, principal, session, now, request.url.path, idempotency_key
+    )
+
+
+def _reserve(
+    body: ContactCreate,
+    principal: Principal,
+    session: Session,
+    now: datetime,
+    path: str,
+    idempotency_key: str | None,
+) -> ContactOut:
+    print_ = fingerprint("POST", path, body)
     tenant = principal.tenant_id
     first = replayed(session, tenant, idempotency_key, print_, ContactOut)
     if first is not None:

@@ -12,6 +12,12 @@ booked through the same path as ``POST /v1/contacts``.
 A key with the ``admin`` scope (a network administrator) may plan spacecraft
 of every tenant at once: the fairness rule then shares the network between
 tenants, and committing books each contact for the spacecraft's owner.
+
+With ``"mode": "repair"`` the job re-plans the contacts booked in the window
+for the requests' spacecraft instead (after a maintenance window, or an
+ephemeris update), changing as few as possible: the plan says which are kept,
+moved, dropped and added (``plan.repair``), and committing applies those
+changes through the booking service, each reported done or refused.
 """
 
 from __future__ import annotations
@@ -117,7 +123,7 @@ def create_schedule(
     now: NowDep,
     request: Request,
 ) -> ScheduleOut:
-    """Start planning: 202 with the job (``queued``); poll ``GET /v1/schedules/{id}``.
+    """Start a plan or a repair: 202 with the job (``queued``); poll ``GET /v1/schedules/{id}``.
 
     404 for a spacecraft, station or mission profile the caller cannot see;
     422 for a reversed window, one longer than 7 days, or a request with
@@ -181,6 +187,8 @@ def commit_schedule(
 
     Contacts taken meanwhile (or no longer allowed) are refused one by one
     and listed in ``commit.refused`` with the booking error; the rest are booked.
+    A repair's moves, drops and adds are listed in ``commit.changes``, each
+    done or refused with the booking error.
     """
     with session.begin():
         row = _owned(session, principal.tenant_id, schedule_id)
