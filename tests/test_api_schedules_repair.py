@@ -196,7 +196,7 @@ def test_a_move_on_its_own_antenna_keeps_the_contact_id(api: Api) -> None:
     assert change["new_contact_id"] == (None if in_place else now_booked["id"])
 
 
-def test_freed_demand_is_added_and_a_change_taken_meanwhile_is_refused(
+def test_a_cancelled_contact_stays_cancelled_and_a_move_taken_meanwhile_is_refused(
     api: Api, station: dict[str, Any]
 ) -> None:
     headers = api.tenant()
@@ -207,30 +207,40 @@ def test_freed_demand_is_added_and_a_change_taken_meanwhile_is_refused(
     cancelled = api.client.delete(f"/v1/contacts/{booked[0]['id']}", headers=headers)
     assert cancelled.status_code == 200, cancelled.text
 
+    # A repair replaces what a change of the network took away, not what the operator
+    # cancelled: with no outage, it changes nothing.
     job = _plan(api, headers, requests=requests, station_ids=[station["id"]], mode="repair")
     repair = job["plan"]["repair"]
     assert {c["contact_id"] for c in repair["kept"]} == {c["id"] for c in booked[1:]}
-    (added,) = repair["added"]
-    assert added["contact_id"] is None
+    assert (repair["changed"], repair["added"]) == (0, [])
 
+    # An outage over the second contact moves it to the other antenna; a rival books
+    # that slot before the commit.
+    hit = booked[1]
+    _maintenance(api, station, hit["antenna_id"], _t(hit["reserved_start"]), _t(hit["los"]))
+    job = _plan(api, headers, requests=requests, station_ids=[station["id"]], mode="repair")
+    (move,) = job["plan"]["repair"]["moved"]
+    target = move["after"]
+    assert target["antenna_id"] != hit["antenna_id"]
     rival = api.tenant()
     rival_craft = _spacecraft(api, rival, 4)
     taken = api.client.post(
         "/v1/contacts",
         json={
             "spacecraft_id": rival_craft["id"],
-            "antenna_id": added["antenna_id"],
-            "aos": added["aos"],
-            "los": added["los"],
+            "antenna_id": target["antenna_id"],
+            "aos": target["aos"],
+            "los": target["los"],
         },
         headers=rival,
     )
     assert taken.status_code == 201, taken.text
     commit = api.client.post(f"/v1/schedules/{job['id']}/commit", headers=headers).json()
     (change,) = commit["commit"]["changes"]
-    assert (change["action"], change["done"], change["code"]) == ("add", False, "ContactConflict")
+    assert (change["action"], change["done"], change["code"]) == ("move", False, "ContactConflict")
     assert "antenna conflict" in change["message"]
     assert commit["commit"]["booked"] == []
+    # Refused, so nothing was cancelled: the contact in the outage is still booked.
     assert {c["id"] for c in _active(api, headers)} == {c["id"] for c in booked[1:]}
 
 

@@ -1,9 +1,10 @@
-"""The fairness rule: water-filling by hand, caps from opportunities, shares and the summaries."""
+"""The fairness rule: antenna seconds and water-filling by hand, caps, shares and the summaries."""
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -15,6 +16,7 @@ from groundlink.scheduling.fairness import (
     min_ratio,
     reachable_amounts,
     reachable_value,
+    requested_seconds,
     requested_value,
     tenant_shares,
     water_fill,
@@ -27,7 +29,7 @@ from groundlink.scheduling.model import (
     ScheduledContact,
     TenantShare,
 )
-from scheduling_fixtures import build, opportunity, request
+from scheduling_fixtures import build, opportunity, random_instance, request
 
 
 def test_water_fill_by_hand() -> None:
@@ -91,42 +93,103 @@ def test_requested_and_reachable_values() -> None:
 
 def test_fair_shares_by_hand() -> None:
     instance = _two_tenant_instance()
-    # Entitlements 32 : 5; for 20 in all, b's part 20 x 5/37 = 2.70 is under its cap of 4.
-    assert fair_shares(instance, 20) == pytest.approx({"a": 20 * 32 / 37, "b": 20 * 5 / 37})
-    # For 34, b's 4.59 would pass its cap: it gets 4 and a the other 30.
-    assert fair_shares(instance, 34) == pytest.approx({"a": 30, "b": 4})
-    # Tenant weights multiply the entitlement: b with weight 32/5 stands level with a.
-    weighted = build(
-        list(instance.requests),
-        list(instance.opportunities),
-        tenant_weights={"b": 32 / 5},
-    )
-    assert fair_shares(weighted, 8) == pytest.approx({"a": 4, "b": 4})
+    # Every pass is a whole 600 s contact on an antenna without turnaround: a asks for 1,200
+    # antenna seconds (value 32), b for 600 (value 5, of which 4 reachable: a cap of 480 s).
+    # a at 16 and b at 0 serve 600 s: 300 s each, worth 8 to a and 2.5 to b.
+    assert fair_shares(instance, {"a": 16}) == pytest.approx({"a": 8, "b": 2.5})
+    # a at 32 and b at 4 serve 1,680 s: b's 840 passes its cap of 480, a gets the other 1,200.
+    assert fair_shares(instance, {"a": 32, "b": 4}) == pytest.approx({"a": 32, "b": 4})
+    # a at 24 and b at 2 serve 1,140 s: b is capped at 480 s (value 4), a gets 660 s = 17.6.
+    assert fair_shares(instance, {"a": 24, "b": 2}) == pytest.approx({"a": 17.6, "b": 4})
+    # Tenant weights share the seconds: with b at weight 3, 600 s go 150 : 450.
+    weighted = build(list(instance.requests), list(instance.opportunities), tenant_weights={"b": 3})
+    assert fair_shares(weighted, {"a": 16}) == pytest.approx({"a": 4, "b": 3.75})
 
 
 def test_the_fast_rule_agrees_with_water_fill() -> None:
-    instance = _two_tenant_instance()
+    instance = random_instance(3, spacecraft=10, tenants=4, priority_by_tenant=True)
     rule = FairnessRule(instance)
-    for total in (0, 1, 4.5, 20, 34, 36, 50):
-        assert rule.fair_values(total) == pytest.approx(fair_shares(instance, total))
+    tenants = sorted(rule.requested)
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        values = {t: float(rng.uniform(0, rule.caps[t])) for t in tenants}
+        assert rule.fair_values(values) == pytest.approx(fair_shares(instance, values))
+
+
+def test_the_rule_shares_the_served_antenna_time_max_min() -> None:
+    instance = random_instance(5, spacecraft=12, tenants=4, priority_by_tenant=True)
+    rule = FairnessRule(instance)
+    values = {t: 0.6 * c for t, c in rule.caps.items()}
+    fair = rule.fair_values(values)
+    fair_s = {t: fair[t] * rule.requested_s[t] / rule.requested[t] for t in fair}
+    served_s = sum(values[t] * rule.requested_s[t] / rule.requested[t] for t in values)
+    # The same antenna seconds, shared: the same seconds per unit of tenant weight for every
+    # tenant below its cap, and no capped tenant above that level. Priorities play no part.
+    assert sum(fair_s.values()) == pytest.approx(served_s)
+    level = {t: fair_s[t] / instance.tenant_weight(t) for t in fair_s}
+    free = [level[t] for t in level if fair_s[t] < rule.caps_s[t] - 1e-6]
+    assert free and max(free) - min(free) < 1e-6
+    assert all(level[t] <= max(free) + 1e-6 for t in level)
+    assert len({instance.tenant_weight(t) for t in fair}) > 1  # weights are exercised
+
+
+def test_requested_seconds_by_hand() -> None:
+    resources = [Resource("A1", turnaround_s=60), Resource("A2", turnaround_s=30)]
+    instance = build(
+        [
+            request("c", demand=3, min_duration_s=200, setup_s=10, teardown_s=20),
+            request("s", demand=1000, demand_kind=DemandKind.SECONDS, max_duration_s=400),
+            request("b", demand=1e6, demand_kind=DemandKind.BYTES),
+            request("z", demand=2),
+            request("n", demand=5),
+        ],
+        [
+            opportunity(0, "c", 0, 600, "A1"),  # 200 + 30 + 60 = 290 s for one contact
+            opportunity(1, "c", 1000, 1500, ("A1", "A2")),  # 230 x 2 + 60 + 30 = 550 s
+            opportunity(2, "c", 2000, 2100, "A1"),  # too short: not counted
+            opportunity(3, "s", 0, 600, "A1"),  # 400 s served in 460 s
+            opportunity(4, "s", 0, 300, "A2"),  # 300 s served in 330 s
+            opportunity(5, "b", 0, 500, "A1", rate_bytes_s=1000),  # 500 kB in 560 s
+            opportunity(6, "b", 0, 100, "A2", rate_bytes_s=3000),  # 300 kB in 130 s
+            opportunity(7, "z", 0, 300, "A1"),  # no minimum: the whole pass, 360 s
+        ],
+        resources,
+    )
+    seconds = requested_seconds(index_instance(instance))
+    assert seconds == pytest.approx(
+        {
+            "c": 3 * (290 + 550) / 2,
+            "s": 1000 * (460 + 330) / 700,
+            "b": 1e6 * (560 + 130) / 8e5,
+            "z": 2 * 360,
+            "n": 0,
+        }
+    )
 
 
 def test_tenant_shares_by_hand() -> None:
     instance = _two_tenant_instance()
-    # a1 and b1 served: a has 16 of 32, b 4 of 5; total 20.
+    # a1 and b1 served: a has 16 of 32 (600 s), b 4 of 5 (480 s); 1,080 s in all, 540 s each:
+    # b is capped at 480 s (fair value 4), a gets 600 s (fair value 16).
     contacts = [
         ScheduledContact("a1", 0, ("A1",), 0, 100),
         ScheduledContact("b1", 2, ("A1",), 200, 300),
     ]
     shares = {s.tenant: s for s in tenant_shares(instance, contacts)}
-    fair_a, fair_b = 20 * 32 / 37, 20 * 5 / 37
     assert shares["a"].value == 16 and shares["a"].requested_value == 32
-    assert shares["a"].share == 0.5
-    assert shares["a"].fair_share == pytest.approx(fair_a / 32)
-    assert shares["a"].ratio == pytest.approx(16 / fair_a)
+    assert shares["a"].share == 0.5 and shares["a"].fair_share == pytest.approx(0.5)
     assert shares["b"].share == pytest.approx(0.8)
-    assert shares["b"].ratio == pytest.approx(4 / fair_b)
-    assert min_ratio(list(shares.values())) == pytest.approx(16 / fair_a)
+    assert shares["b"].fair_share == pytest.approx(0.8)
+    assert shares["a"].ratio == pytest.approx(1) and shares["b"].ratio == pytest.approx(1)
+    # a alone: 1,200 s served, 600 each, b capped at 480: a's fair value 720 s = 19.2.
+    alone = {
+        s.tenant: s
+        for s in tenant_shares(
+            instance, [*contacts[:1], ScheduledContact("a2", 1, ("A1",), 400, 500)]
+        )
+    }
+    assert alone["a"].fair_share == pytest.approx(19.2 / 32)
+    assert alone["b"].ratio == 0 and min_ratio(list(alone.values())) == 0
 
 
 def test_a_tenant_entitled_to_nothing_has_ratio_one() -> None:

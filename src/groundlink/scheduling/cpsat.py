@@ -35,8 +35,11 @@ is linear in what it serves up to the request's demand, as
   both contacts' edges (known at a pass's AOS/LOS, the worst case where a
   contact is trimmed: :mod:`.feasibility`), which ``AddNoOverlap`` cannot
   express. So each opportunity offers a few fixed contacts (the whole pass
-  when allowed; contacts of the minimum, or the longest useful, length
-  aligned on AOS and on LOS; and the hint's own contact) and the conflict
+  when allowed; contacts of the minimum, or the longest useful, length, and
+  for a seconds or bytes demand the length that serves what it still
+  lacks, aligned on AOS and on LOS, and *packed*: starting as soon as the
+  rule allows after a held contact on its antenna, or ending as late as it
+  allows before one; and the hint's own contact) and the conflict
   rule itself (:func:`~groundlink.contacts.conflicts.find_antenna_conflicts`)
   decides every pair: ``AddNoOverlap`` over the turnaround-padded holds
   (endpoints replaced by their ranks, which keeps every overlap exactly)
@@ -52,18 +55,22 @@ about :data:`BLOCK_OPPORTUNITIES` opportunities are freed (their contacts
 become the hint), everything else stays as it is (kept contacts act like
 fixed ones: they block antennas and spacecraft and count towards demand),
 the block is re-optimised for :data:`BLOCK_MIN_S` and the result is kept
-when the whole schedule is better. Blocks alternate between a time span
-over every antenna and a longer one over a random quarter of the antennas,
-centred on an opportunity of a request still short of its demand; each
-improvement is reported to ``on_improvement(value, elapsed_s)``. Measured
-on the 300 x 20 benchmark day: blocks of 300 opportunities gain about
-twice as much per second as blocks of 900, and about half the gain of a
-400 s run comes in the first 60 s (2,056 -> 2,064 -> 2,070).
+when the whole schedule is better. The blocks (:mod:`.lns`) are mostly
+*request chains*: a request short of its demand and the requests holding
+the antennas over its windows, each whole, so that a blocker can move to a
+pass hours away; one in four is a time span over every antenna (local
+repacking). ``workers`` blocks run at once, one CP-SAT thread each; a
+block solved against an older incumbent is merged into the newer one where
+its new contacts meet none of those added since. Each improvement is reported to
+``on_improvement(value, elapsed_s)``. Measured on the 300 x 20 benchmark
+day (fairness off, from the greedy's 2,056, per CPU second of a shared
+machine): time and antenna blocks reached 2,059 after 14 CPU s; request
+chains with packed candidates 2,068 after 20 CPU s and 2,072 after 29.
 
-**Fairness** (``fair_floor``): schedules are compared first by what the
-tenants lack, together, to reach that share of their fair value, then by
-value; in the model a tenant's shortfall costs :data:`FAIRNESS_PRICE`
-times its value and may not grow.
+**Fairness** (``fair_floor``): schedules are compared by their value less
+:data:`FAIRNESS_PRICE` times what the tenants lack, together, to reach that
+share of their fair value; in the model a tenant's shortfall costs the same
+and may not grow.
 
 OR-Tools 9.15's presolve step "constraint inclusion" returned an
 "optimal" objective below a known feasible one on these models; it is
@@ -75,10 +82,12 @@ No I/O, no global state; CP-SAT runs on ``workers`` threads.
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 import numpy as np
@@ -90,7 +99,7 @@ from groundlink.contacts.conflicts import (
     MAX_ELEVATION_MOVE_DEG,
     find_antenna_conflicts,
 )
-from groundlink.scheduling.fairness import FairnessRule, water_fill
+from groundlink.scheduling.fairness import FairnessRule
 from groundlink.scheduling.feasibility import (
     TIME_TOLERANCE_S,
     IndexedInstance,
@@ -100,6 +109,7 @@ from groundlink.scheduling.feasibility import (
     fixed_contacts,
     index_instance,
 )
+from groundlink.scheduling.lns import ContactHolds, Neighbourhoods
 from groundlink.scheduling.model import (
     DemandKind,
     Instance,
@@ -118,7 +128,7 @@ ImprovementCallback = Callable[[float, float], None]
 #: Largest instance (usable opportunities) solved as one model; larger ones go by blocks.
 FULL_MODEL_OPPORTUNITIES = 3_500
 #: Usable opportunities freed per block of the large-neighbourhood search (measured on
-#: 300 x 20: 300 gains about twice as much value per second as 900).
+#: 300 x 20: 300 gains more value per CPU second than 200 or 450).
 BLOCK_OPPORTUNITIES = 300
 #: Resolution of a bytes demand in the model: millionths of the demand.
 BYTES_STEPS = 1_000_000
@@ -126,8 +136,8 @@ BYTES_STEPS = 1_000_000
 BLOCK_MIN_S = 0.4
 #: Objective price of a value unit of a tenant's shortfall from its fairness floor.
 FAIRNESS_PRICE = 10
-#: Share of the antennas in the antenna-group neighbourhoods.
-ANTENNA_GROUP_SHARE = 0.25
+#: The neighbourhoods of the large-neighbourhood search, in turn (:mod:`.lns`).
+NEIGHBOURHOODS = ("requests", "requests", "requests", "time")
 #: Widening of the near-pair searches, seconds (far above float rounding of times).
 _SEARCH_SLACK_S = 1e-6
 #: Value units per unit of the largest request weight (the objective's resolution).
@@ -194,11 +204,10 @@ def optimise_in_detail(
 ) -> CpSatResult:
     """:func:`optimise`, with CP-SAT's bound when it is valid, and an optional fairness floor.
 
-    ``fair_floor``: if set, schedules are compared first by how much value
-    the tenants lack, together, to reach that share of their fair value
-    (:func:`~.fairness.fair_shares`), then by value: the search lifts
-    starved tenants first, at the least cost, and never lets the shortfall
-    grow. CP-SAT charges a shortfall :data:`FAIRNESS_PRICE` times its value.
+    ``fair_floor``: if set, schedules are compared by their value less
+    :data:`FAIRNESS_PRICE` times the value the tenants lack, together, to
+    reach that share of their fair value (:func:`~.fairness.fair_shares`):
+    the search lifts starved tenants where that costs less than the price.
     """
     began = time.perf_counter()
     problem = _Problem(instance, fair_floor)
@@ -232,7 +241,7 @@ def optimise_in_detail(
         status = "optimal" if outcome.proven and exact else "feasible"
         return CpSatResult(problem.finish(incumbent), status, outcome.bound if exact else None)
     incumbent = _large_neighbourhood_search(
-        problem, usable, incumbent, value, began, time_limit_s, workers, report
+        problem, usable, incumbent, began, time_limit_s, workers, report
     )
     return CpSatResult(problem.finish(incumbent), "feasible", None)
 
@@ -245,73 +254,85 @@ def _large_neighbourhood_search(
     problem: _Problem,
     usable: IntArray,
     incumbent: list[ScheduledContact],
-    value: float,
     began: float,
     time_limit_s: float,
     workers: int,
     report: Callable[[float], None],
 ) -> list[ScheduledContact]:
-    """Re-optimise neighbourhoods until the time is up (module docstring).
+    """Re-optimise neighbourhoods (:mod:`.lns`) until the time is up (module docstring).
 
-    Neighbourhoods alternate between a time block over every antenna and a
-    longer block over a random group of antennas (a few antennas of a
-    busy network hold the contacts a starved request could move into); each
-    holds about :data:`BLOCK_OPPORTUNITIES` usable opportunities. Seeded:
-    the same call gives the same schedule (up to CP-SAT's time limits).
+    Neighbourhoods follow :data:`NEIGHBOURHOODS` in turn, ``workers`` at once
+    on one CP-SAT thread each (a block of 300 gains as much per CPU second on
+    one thread as on two). A block solved against an older incumbent is
+    merged into the current one when :meth:`_Problem.merge` finds it still
+    valid there. Seeded, but which blocks overlap depends on timing.
     """
     index = problem.index
-    rng = np.random.default_rng(0)
-    starts = index.window_start_s[usable]
-    ends = index.window_end_s[usable]
-    first, last = float(starts.min()), float(ends.max())
-    span = last - first
-    mean_window = float(np.mean(ends - starts))
-    # Which antennas each usable opportunity needs, as a boolean matrix.
-    antenna_count = len(problem.resources)
-    needs = np.zeros((len(usable), antenna_count), dtype=bool)
+    needs = np.zeros((len(usable), len(problem.resources)), dtype=bool)
     for row, position in enumerate(usable.tolist()):
         for resource_id in problem.instance.opportunities[position].resources:
             needs[row, index.resource_index[resource_id]] = True
-    group = max(1, min(antenna_count, round(antenna_count * ANTENNA_GROUP_SHARE)))
-    round_number = 0
-    while _since(began) < time_limit_s - 0.05:
-        remaining = time_limit_s - _since(began)
-        if round_number % 2 == 0 or group == antenna_count:
-            on_group = np.ones(len(usable), dtype=bool)
-        else:
-            chosen = np.zeros(antenna_count, dtype=bool)
-            chosen[rng.choice(antenna_count, size=group, replace=False)] = True
-            on_group = ~np.any(needs & ~chosen, axis=1)
-        pool = int(on_group.sum())
-        round_number += 1
-        if pool == 0:
-            continue
-        width = max(3 * mean_window, span * BLOCK_OPPORTUNITIES / pool)
-        # Centre the block on an opportunity of a request still short of its demand
-        # (weighted by what a unit more would be worth): that is where value can be found.
-        short = problem.marginal_value(incumbent)[index.opportunity_request[usable]]
-        weights = np.where(on_group, short, 0.0)
-        if weights.sum() > 0:
-            pick = int(rng.choice(len(usable), p=weights / weights.sum()))
-            origin = float(starts[pick] + ends[pick]) / 2 - width / 2
-        else:
-            origin = float(rng.uniform(first - width / 2, last - width / 2))
-        inside = usable[on_group & (starts >= origin) & (ends <= origin + width)]
-        if len(inside) == 0:
-            continue
-        outcome = problem.solve_block(
-            inside,
-            incumbent,
-            time_limit_s=min(remaining, BLOCK_MIN_S),
-            workers=workers,
-            on_solution=None,
-        )
-        if outcome.contacts is None:
-            continue
-        if problem.better(outcome.contacts, incumbent):
-            incumbent, value = outcome.contacts, problem.value(outcome.contacts)
-            report(value)
-    return incumbent
+    choose = Neighbourhoods(
+        usable,
+        index.opportunity_request[usable],
+        len(problem.requests),
+        index.window_start_s[usable],
+        index.window_end_s[usable],
+        needs,
+        BLOCK_OPPORTUNITIES,
+        np.random.default_rng(0),
+    )
+    kinds = itertools.cycle(NEIGHBOURHOODS)
+    running: dict[Future[_Outcome], tuple[IntArray, list[ScheduledContact]]] = {}
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        while True:
+            while len(running) < max(1, workers) and _since(began) < time_limit_s - 0.05:
+                free = _neighbourhood(choose, next(kinds), problem, incumbent)
+                if len(free):
+                    task = pool.submit(
+                        problem.solve_block,
+                        free,
+                        incumbent,
+                        time_limit_s=min(time_limit_s - _since(began), BLOCK_MIN_S),
+                        workers=1,
+                        on_solution=None,
+                    )
+                    running[task] = (free, incumbent)
+            if not running:
+                return incumbent
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for task in finished:
+                free, base = running.pop(task)
+                merged = problem.merge(task.result(), free, base, incumbent)
+                if merged is not None and problem.better(merged, incumbent):
+                    incumbent = merged
+                    report(problem.value(incumbent))
+
+
+def _neighbourhood(
+    choose: Neighbourhoods, kind: str, problem: _Problem, incumbent: list[ScheduledContact]
+) -> IntArray:
+    """The next neighbourhood of that kind (:data:`NEIGHBOURHOODS`) around ``incumbent``."""
+    lost = problem.lost_value(incumbent)
+    if kind == "requests":
+        return choose.request_chain(lost, problem.holds(incumbent))
+    return choose.time_block(lost)
+
+
+@dataclass(frozen=True, slots=True)
+class _Fact:
+    """One contact as the models see it: request position (-1 for none), what it serves
+    (the request's unit), its hold on the antennas (setup and teardown included, seconds),
+    the antennas' positions, the spacecraft ("" for none) and the edge pointing (NaN where
+    trimmed or unknown)."""
+
+    request: int
+    served: float
+    hold_start: float
+    hold_end: float
+    resources: tuple[int, ...]
+    spacecraft: str
+    pointing: tuple[float, float, float, float]
 
 
 @dataclass
@@ -351,6 +372,9 @@ class _Problem:
             and self.unit_s == 1.0
             and all(r.demand_kind is not DemandKind.BYTES for r in self.requests)
         )
+        # By id(): hashing a contact costs more than the lookup saves. The contact is kept
+        # with its fact, so its id is never reused while the entry lives.
+        self._facts: dict[int, tuple[ScheduledContact, _Fact]] = {}
 
     def _integral(self) -> bool:
         """Whether every time and duration of the instance is a whole number of seconds."""
@@ -385,53 +409,77 @@ class _Problem:
             return []
         return own
 
+    def fact(self, contact: ScheduledContact) -> _Fact:
+        """What the models need to know of a contact (computed once per contact)."""
+        known = self._facts.get(id(contact))
+        if known is not None:
+            return known[1]
+        request, served, spacecraft = -1, 0.0, ""
+        hold_start, hold_end = contact.start_s, contact.end_s
+        if contact.request:
+            request = self.index.request_index[contact.request]
+            details = self.requests[request]
+            served = amount_of(details, contact.duration_s, self.index.rate_of(contact.opportunity))
+            hold_start -= details.setup_s
+            hold_end += details.teardown_s
+            spacecraft = details.spacecraft
+        opportunity = None if contact.fixed else self.index.opportunity(contact.opportunity)
+        pointing = (
+            (math.nan,) * 4
+            if opportunity is None
+            else edge_pointing_deg(opportunity, contact.start_s, contact.end_s)
+        )
+        fact = _Fact(
+            request,
+            served,
+            hold_start,
+            hold_end,
+            tuple(self.index.resource_index[r] for r in contact.resources),
+            spacecraft,
+            pointing,
+        )
+        self._facts[id(contact)] = (contact, fact)
+        return fact
+
+    def served(self, contacts: Sequence[ScheduledContact]) -> FloatArray:
+        """Per request, what the schedule serves (fixed contacts added), in its demand's unit."""
+        served = np.zeros(len(self.requests))
+        for contact in [*self.fixed, *contacts]:
+            fact = self.fact(contact)
+            if fact.request >= 0:
+                served[fact.request] += fact.served
+        return served
+
     def value(self, contacts: Sequence[ScheduledContact]) -> float:
         """The schedule's value (fixed contacts added), as :func:`~.validate.schedule_value`."""
-        served = [0.0] * len(self.requests)
-        for contact in [*self.fixed, *contacts]:
-            if not contact.request:
-                continue
-            position = self.index.request_index[contact.request]
-            served[position] += amount_of(
-                self.requests[position],
-                contact.duration_s,
-                self.index.rate_of(contact.opportunity),
-            )
+        served = self.served(contacts).tolist()
         return sum(request_value(r, s) for r, s in zip(self.requests, served, strict=True))
 
     def tenant_values(self, contacts: Sequence[ScheduledContact]) -> dict[str, float]:
         """Each tenant's value in the schedule (fixed contacts added)."""
-        served = [0.0] * len(self.requests)
-        for contact in [*self.fixed, *contacts]:
-            if contact.request:
-                position = self.index.request_index[contact.request]
-                served[position] += amount_of(
-                    self.requests[position],
-                    contact.duration_s,
-                    self.index.rate_of(contact.opportunity),
-                )
         values: dict[str, float] = defaultdict(float)
-        for request, amount in zip(self.requests, served, strict=True):
+        for request, amount in zip(self.requests, self.served(contacts).tolist(), strict=True):
             values[request.tenant] += request_value(request, amount)
         return values
 
-    def marginal_value(self, contacts: Sequence[ScheduledContact]) -> FloatArray:
-        """Per request: its weight per unit of demand if it is served short, else 0."""
-        served = [0.0] * len(self.requests)
-        for contact in [*self.fixed, *contacts]:
-            if contact.request:
-                position = self.index.request_index[contact.request]
-                served[position] += amount_of(
-                    self.requests[position],
-                    contact.duration_s,
-                    self.index.rate_of(contact.opportunity),
-                )
-        return np.array(
-            [
-                r.weight / r.demand if s < r.demand * (1 - 1e-9) else 0.0
-                for r, s in zip(self.requests, served, strict=True)
-            ],
-            dtype=np.float64,
+    def lost_value(self, contacts: Sequence[ScheduledContact]) -> FloatArray:
+        """Per request: the value it lacks to be fully served (its weight x missing share)."""
+        served = self.served(contacts)
+        demand = np.array([r.demand for r in self.requests])
+        weight = np.array([r.weight for r in self.requests])
+        lost: FloatArray = weight * np.clip(1 - served / demand, 0.0, 1.0)
+        return lost
+
+    def holds(self, contacts: Sequence[ScheduledContact]) -> ContactHolds:
+        """The antenna holds of ``contacts`` as arrays, one row per (contact, antenna)."""
+        rows = [
+            (fact.request, resource, fact.hold_start, fact.hold_end)
+            for fact in map(self.fact, contacts)
+            for resource in fact.resources
+        ]
+        table = np.array(rows, dtype=np.float64).reshape(-1, 4)
+        return ContactHolds(
+            table[:, 0].astype(np.int64), table[:, 1].astype(np.int64), table[:, 2], table[:, 3]
         )
 
     def deficits(self, contacts: Sequence[ScheduledContact]) -> dict[str, float]:
@@ -439,27 +487,80 @@ class _Problem:
         if self.fair_floor is None or self.rule is None:
             return {}
         values = self.tenant_values(contacts)
-        fair = water_fill(self.rule.entitlement, self.rule.caps, sum(values.values()))
+        fair = self.rule.fair_values(values)
         return {t: max(0.0, self.fair_floor * f - values[t]) for t, f in fair.items()}
 
     def better(self, new: Sequence[ScheduledContact], old: Sequence[ScheduledContact]) -> bool:
-        """Whether ``new`` beats ``old``: less missing from the fairness floor, then more value."""
+        """Whether ``new`` is worth more, less :data:`FAIRNESS_PRICE` x what the floor misses."""
         gain = self.value(new) - self.value(old)
         if self.fair_floor is None:
             return gain > 1e-9
-        new_missing = sum(self.deficits(new).values())
-        old_missing = sum(self.deficits(old).values())
-        return new_missing < old_missing - 1e-9 or (
-            new_missing <= old_missing + 1e-9 and gain > 1e-9
-        )
+        missing = sum(self.deficits(new).values()) - sum(self.deficits(old).values())
+        return gain - FAIRNESS_PRICE * missing > 1e-9
 
     def fair_targets(self, incumbent: Sequence[ScheduledContact]) -> dict[str, float]:
         """Per tenant, the floor x its fair value at the incumbent's total (empty if no floor)."""
         if self.fair_floor is None or self.rule is None:
             return {}
         values = self.tenant_values(incumbent)
-        fair = self.rule.fair_values(sum(values.values()))
+        fair = self.rule.fair_values(values)
         return {t: self.fair_floor * f for t, f in fair.items()}
+
+    def merge(
+        self,
+        outcome: _Outcome,
+        free: IntArray,
+        base: list[ScheduledContact],
+        current: list[ScheduledContact],
+    ) -> list[ScheduledContact] | None:
+        """A block's result carried over to ``current``, or None where that may be invalid.
+
+        The block re-solved the opportunities ``free`` of ``base``; ``current``
+        has since taken other blocks' results. Carried over when ``current``
+        still has ``base``'s contacts on ``free`` and the block's new contacts
+        meet none of the contacts added since ``base``: not on an antenna by
+        the conflict rule, not on a spacecraft in time, not on a request with
+        a ``max_contacts``. Removed contacts only free room. Everything else
+        was checked by the block's own model.
+        """
+        if outcome.contacts is None:
+            return None
+        if current is base:
+            return outcome.contacts
+        free_ids = {self.instance.opportunities[i].id for i in free.tolist()}
+        before = {id(c) for c in base if c.opportunity in free_ids}
+        if {id(c) for c in current if c.opportunity in free_ids} != before:
+            return None
+        in_base = {id(c) for c in base}
+        added = [c for c in current if id(c) not in in_base]
+        new = [c for c in outcome.contacts if c.opportunity in free_ids]
+        if added and new and self._interfere(new, added):
+            return None
+        return [c for c in current if c.opportunity not in free_ids] + new
+
+    def _interfere(self, first: list[ScheduledContact], second: list[ScheduledContact]) -> bool:
+        """Whether a contact of ``first`` and one of ``second`` might not both be kept."""
+        facts = [self.fact(c) for c in first], [self.fact(c) for c in second]
+        capped = {f.request for f in facts[0] if self.requests[f.request].max_contacts is not None}
+        if capped & {f.request for f in facts[1]}:
+            return True
+        for a, fa in zip(first, facts[0], strict=True):
+            for b, fb in zip(second, facts[1], strict=True):
+                if fa.spacecraft == fb.spacecraft and a.start_s < b.end_s and b.start_s < a.end_s:
+                    return True
+        holds = [
+            _Holds.of(
+                [
+                    (-1, k, f.hold_start, f.hold_end, *f.pointing)
+                    for f in group
+                    for k in f.resources
+                ],
+                self.resources,
+            )
+            for group in facts
+        ]
+        mine, theirs = _near(holds[0], holds[1], both_ways=True)
+        return bool(np.any(_breaks_rule(holds[0], mine, holds[1], theirs)))
 
     def finish(self, contacts: Sequence[ScheduledContact]) -> tuple[ScheduledContact, ...]:
         """Fixed contacts plus ``contacts``, sorted by start."""
@@ -502,20 +603,16 @@ class _Block:
         self.kept = kept
         self.hint = hint
         self.model = cp_model.CpModel()
-        index = problem.index
         self.opportunities = [problem.instance.opportunities[i] for i in free.tolist()]
         held = [*problem.fixed, *kept]
         # Service and contacts the held contacts already give each request.
         count = len(problem.requests)
         self.kept_served = [0.0] * count
         self.kept_contacts = [0] * count
-        for contact in held:
-            if contact.request:
-                r = index.request_index[contact.request]
-                self.kept_served[r] += amount_of(
-                    problem.requests[r], contact.duration_s, index.rate_of(contact.opportunity)
-                )
-                self.kept_contacts[r] += 1
+        for fact in map(problem.fact, held):
+            if fact.request >= 0:
+                self.kept_served[fact.request] += fact.served
+                self.kept_contacts[fact.request] += 1
         self.held = held
         # Each candidate: (opportunity position in self.opportunities, request position, variables).
         self.literals: list[cp_model.IntVar] = []
@@ -660,10 +757,10 @@ class _Block:
                 blocked.append((start + turnaround, end))
             else:
                 blocked.append((start, end + turnaround))
-        for contact in self.held:
-            if resource_id in contact.resources:
-                hold_start, hold_end = self._hold(contact)
-                blocked.append((hold_start, hold_end + turnaround))
+        position = problem.index.resource_index[resource_id]
+        for fact in map(problem.fact, self.held):
+            if position in fact.resources:
+                blocked.append((fact.hold_start, fact.hold_end + turnaround))
         intervals = []
         for start, end in blocked:
             low = self._ticks(start, up=False)
@@ -671,12 +768,6 @@ class _Block:
             if high > low:
                 intervals.append(model.new_fixed_size_interval_var(low, high - low, ""))
         return intervals
-
-    def _hold(self, contact: ScheduledContact) -> tuple[float, float]:
-        if not contact.request:
-            return contact.start_s, contact.end_s
-        request = self.problem.index.request(contact.request)
-        return contact.start_s - request.setup_s, contact.end_s + request.teardown_s
 
     # --- fixed candidate contacts --------------------------------------------------------------
 
@@ -694,15 +785,93 @@ class _Block:
                 hint_keys.add((position, contact.start_s, contact.end_s))
         for position, opportunity in enumerate(self.opportunities):
             r = index.request_index[opportunity.request]
-            for start, end in _candidate_spans(problem.requests[r], opportunity):
+            needed = self._needed_s(r, opportunity)
+            for start, end in _candidate_spans(problem.requests[r], opportunity, needed):
                 if (position, start, end) not in hint_keys:
                     spans_of.append((position, r, start, end))
+        spans_of += [c for c in self._packed_spans() if (c[0], c[2], c[3]) not in hint_keys]
         if not spans_of:
             return
         holds = self._candidate_holds(spans_of)
         keep = self._not_blocked(spans_of, holds)
         candidates = [c for c, k in zip(spans_of, keep.tolist(), strict=True) if k]
         self._fixed_model(candidates, hint_keys, holds.select(keep[holds.owner]))
+
+    def _needed_s(self, r: int, opportunity: Opportunity) -> float:
+        """Seconds of contact in ``opportunity`` that serve what request ``r`` still lacks
+        beyond the held contacts (infinite for a contacts demand or a zero rate)."""
+        request = self.problem.requests[r]
+        lacking = max(0.0, request.demand - self.kept_served[r])
+        if request.demand_kind is DemandKind.SECONDS:
+            return lacking
+        if request.demand_kind is DemandKind.BYTES and opportunity.rate_bytes_s > 0:
+            return lacking / opportunity.rate_bytes_s
+        return math.inf
+
+    def _packed_spans(self) -> list[tuple[int, int, float, float]]:
+        """Contacts packed against a held contact on a one-antenna opportunity: starting as
+        soon as the conflict rule allows after a held hold, or ending as late as it allows
+        before one (the worst-case slew, as the trimmed edge's pointing is unknown)."""
+        problem = self.problem
+        index = problem.index
+        held: dict[int, list[tuple[float, float]]] = defaultdict(list)
+        for fact in map(problem.fact, self.held):
+            for where in fact.resources:
+                held[where].append((fact.hold_start, fact.hold_end))
+        # Per antenna: the held holds' starts and ends, each sorted, and the least gap the
+        # rule leaves after a hold (turnaround + worst slew).
+        antennas = {}
+        for where, rows in held.items():
+            table = np.array(rows)
+            resource = problem.resources[where]
+            slew = np.nan_to_num(
+                max(
+                    MAX_AZIMUTH_MOVE_DEG / _rate(resource.max_az_rate_deg_s, resource),
+                    MAX_ELEVATION_MOVE_DEG / _rate(resource.max_el_rate_deg_s, resource),
+                ),
+                nan=0.0,
+            )
+            gap = resource.turnaround_s + float(slew)
+            antennas[where] = (np.sort(table[:, 0]), np.sort(table[:, 1]), gap)
+        spans: list[tuple[int, int, float, float]] = []
+        for position, opportunity in enumerate(self.opportunities):
+            if len(opportunity.resources) != 1:
+                continue
+            found = antennas.get(index.resource_index[opportunity.resources[0]])
+            if found is None:
+                continue
+            hold_starts, hold_ends, gap = found
+            r = index.request_index[opportunity.request]
+            request = problem.requests[r]
+            low = max(opportunity.start_s, request.earliest_s)
+            high = min(opportunity.end_s, request.latest_s)
+            shortest = max(request.min_duration_s, 1.0)
+            if request.demand_kind is DemandKind.CONTACTS:
+                length = shortest
+            else:
+                length = min(request.max_duration_s, high - low)
+                needed = self._needed_s(r, opportunity)
+                if shortest <= needed < length:
+                    length = math.ceil(needed)
+            if length < shortest or high - low < shortest:
+                continue
+            # Starts just after a hold that ends inside the window.
+            first = np.searchsorted(hold_ends, low - gap - request.setup_s, side="right")
+            last = np.searchsorted(hold_ends, high - shortest - gap - request.setup_s, side="left")
+            for hold_end in hold_ends[first:last].tolist():
+                start = math.ceil((hold_end + gap + request.setup_s) * 1000.0) / 1000.0
+                end = min(high, start + length)
+                if end - start >= shortest and end - start <= request.max_duration_s:
+                    spans.append((position, r, start, end))
+            # Ends just before a hold that starts inside the window.
+            first = np.searchsorted(hold_starts, low + shortest + gap + request.teardown_s)
+            last = np.searchsorted(hold_starts, high + gap + request.teardown_s, side="right")
+            for hold_start in hold_starts[first:last].tolist():
+                end = math.floor((hold_start - gap - request.teardown_s) * 1000.0) / 1000.0
+                start = max(low, end - length)
+                if end - start >= shortest and end - start <= request.max_duration_s:
+                    spans.append((position, r, start, end))
+        return spans
 
     def _candidate_holds(self, candidates: list[tuple[int, int, float, float]]) -> _Holds:
         """One row per (candidate, resource): its hold and its edge pointing."""
@@ -726,23 +895,13 @@ class _Block:
 
     def _held_holds(self, low_s: float, high_s: float) -> _Holds:
         """Rows of the held contacts whose holds come near ``[low_s, high_s)``."""
-        problem = self.problem
-        rows = []
-        for contact in self.held:
-            hold_start, hold_end = self._hold(contact)
-            if hold_end < low_s or hold_start > high_s:
-                continue
-            opportunity = None if contact.fixed else problem.index.opportunity(contact.opportunity)
-            pointing = (
-                (math.nan,) * 4
-                if opportunity is None
-                else edge_pointing_deg(opportunity, contact.start_s, contact.end_s)
-            )
-            for resource_id in contact.resources:
-                rows.append(
-                    (-1, problem.index.resource_index[resource_id], hold_start, hold_end, *pointing)
-                )
-        return _Holds.of(rows, problem.resources)
+        rows = [
+            (-1, resource, fact.hold_start, fact.hold_end, *fact.pointing)
+            for fact in map(self.problem.fact, self.held)
+            if fact.hold_end >= low_s and fact.hold_start <= high_s
+            for resource in fact.resources
+        ]
+        return _Holds.of(rows, self.problem.resources)
 
     def _not_blocked(
         self, candidates: list[tuple[int, int, float, float]], holds: _Holds
@@ -859,10 +1018,9 @@ class _Block:
 
     def _held_spans(self) -> dict[str, list[tuple[float, float]]]:
         held: dict[str, list[tuple[float, float]]] = defaultdict(list)
-        for contact in self.held:
-            if contact.request:
-                spacecraft = self.problem.index.request(contact.request).spacecraft
-                held[spacecraft].append((contact.start_s, contact.end_s))
+        for contact, fact in zip(self.held, map(self.problem.fact, self.held), strict=True):
+            if fact.spacecraft:
+                held[fact.spacecraft].append((contact.start_s, contact.end_s))
         return held
 
     def _spacecraft_constraints(self, spans: dict[str, list[cp_model.IntervalVar]]) -> None:
@@ -1081,8 +1239,14 @@ def _constant(contact: ScheduledContact) -> Callable[[cp_model.CpSolver], Schedu
     return decode
 
 
-def _candidate_spans(request: Request, opportunity: Opportunity) -> list[tuple[float, float]]:
-    """The fixed contacts one opportunity offers (module docstring), ``[start_s, end_s]``."""
+def _candidate_spans(
+    request: Request, opportunity: Opportunity, needed_s: float
+) -> list[tuple[float, float]]:
+    """The fixed contacts one opportunity offers (module docstring), ``[start_s, end_s]``.
+
+    ``needed_s``: for a seconds or bytes demand, the contact length that serves
+    what the request still lacks (the length offered besides the longest and half).
+    """
     start = max(opportunity.start_s, request.earliest_s)
     end = min(opportunity.end_s, request.latest_s)
     window = end - start
@@ -1097,6 +1261,8 @@ def _candidate_spans(request: Request, opportunity: Opportunity) -> list[tuple[f
         lengths = [shortest]
     else:
         lengths = [longest, max(shortest, longest / 2)]
+        if shortest <= needed_s < longest:
+            lengths.append(math.ceil(needed_s))
     for length in lengths:
         if length >= window - TIME_TOLERANCE_S:
             continue

@@ -38,7 +38,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from groundlink.contacts.conflicts import iso_z
-from groundlink.scheduling.fairness import reachable_amounts, tenant_shares
+from groundlink.scheduling.fairness import FairnessRule, reachable_amounts, tenant_shares
 from groundlink.scheduling.feasibility import (
     TIME_TOLERANCE_S,
     IndexedInstance,
@@ -87,14 +87,20 @@ _SHORTEST_CONTACT_S = 1.0
 
 
 def explain_unserved(
-    instance: Instance, contacts: Sequence[ScheduledContact]
+    instance: Instance,
+    contacts: Sequence[ScheduledContact],
+    *,
+    index: IndexedInstance | None = None,
+    rule: FairnessRule | None = None,
 ) -> tuple[Unserved, ...]:
     """One :class:`~.model.Unserved` per request served less than its demand, in request order.
 
     ``served`` counts what ``contacts`` serve (its unit); the reason and
-    its sentence follow the rules of the module docstring.
+    its sentence follow the rules of the module docstring. ``index`` and
+    ``rule`` are the instance's index and fairness rule when the caller has
+    them already.
     """
-    index = index_instance(instance)
+    index = index or index_instance(instance)
     served = served_by_request(instance, contacts)
     short = [r for r in instance.requests if served[r.id] < r.demand * (1 - 1e-9)]
     if not short:
@@ -103,7 +109,8 @@ def explain_unserved(
     for contact in contacts:
         full.add(contact)
     maintenance_only = Timeline(index)
-    shares = {s.tenant: s.ratio for s in tenant_shares(instance, contacts)}
+    rule = rule or FairnessRule(instance, index)
+    shares = {s.tenant: s.ratio for s in tenant_shares(instance, contacts, rule=rule)}
     reachable = reachable_amounts(index)
     used = {c.opportunity for c in contacts if not c.fixed}
     own_counts = Counter(c.request for c in contacts if c.request)

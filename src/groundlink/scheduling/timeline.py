@@ -65,12 +65,15 @@ class _Antenna:
     turnaround_s: float
     az_rate: float | None  # None: slew not counted
     el_rate: float
-    worst_gap_s: float  # turnaround + the largest slew
+    reach_s: float  # turnaround + the largest slew, and room for rounding: how far a hold matters
     unknown_slew_s: float  # slew to or from an unknown pointing
     maintenance_starts: list[float]
     maintenance_ends: list[float]
     starts: list[float]
     holds: list[Hold]
+    # Each hold widened by the slew a neighbour needs at least: the worst azimuth move beside an
+    # edge of unknown pointing (the conflict rule's 180 deg, whatever the neighbour's pointing).
+    clear: list[tuple[float, float]]
     longest_hold_s: float = 0.0
 
     def slew_s(self, from_az: float, from_el: float, to_az: float, to_el: float) -> float:
@@ -94,9 +97,13 @@ class _Spacecraft:
     longest_s: float = 0.0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Placement:
-    """A contact the timeline holds, with what it needs to take it out again."""
+    """A contact the timeline holds, with what it needs to take it out again (read-only).
+
+    Not frozen: a frozen dataclass costs four times as much to build, and
+    the greedy builds one per contact it places or lengthens.
+    """
 
     key: int
     contact: ScheduledContact
@@ -139,17 +146,19 @@ class Timeline:
                     turnaround_s=resource.turnaround_s,
                     az_rate=az_rate,
                     el_rate=el_rate or 1.0,
-                    worst_gap_s=resource.turnaround_s + worst,
+                    reach_s=(resource.turnaround_s + worst) * (1 + 1e-9) + 1e-6,
                     unknown_slew_s=unknown,
                     maintenance_starts=[m[0] for m in merged],
                     maintenance_ends=[m[1] for m in merged],
                     starts=[],
                     holds=[],
+                    clear=[],
                 )
             )
         self.spacecraft: dict[str, _Spacecraft] = {}
         self.placements: dict[int, Placement] = {}
         self._next_key = 0
+        self._numbers: dict[tuple[str, ...], tuple[int, ...]] = {}
         #: Whether :meth:`fits` and :meth:`best_window` count the spacecraft limit (explanations
         #: turn it off to tell a busy spacecraft from busy antennas).
         self.count_spacecraft = True
@@ -163,14 +172,22 @@ class Timeline:
             found = self.spacecraft[spacecraft] = _Spacecraft(limit, [], [])
         return found
 
+    def _resource_numbers(self, resources: tuple[str, ...]) -> tuple[int, ...]:
+        """Positions in the instance's resources of the antennas named ``resources``."""
+        numbers = self._numbers.get(resources)
+        if numbers is None:
+            resource_index = self.index.resource_index
+            numbers = self._numbers[resources] = tuple(resource_index[r] for r in resources)
+        return numbers
+
     def _describe(
         self, contact: ScheduledContact
     ) -> tuple[tuple[int, ...], str, float, float, tuple[float, float, float, float]]:
         index = self.index
-        resources = tuple(index.resource_index[r] for r in contact.resources)
+        resources = self._resource_numbers(contact.resources)
         request: Request | None = None
         if contact.request:
-            request = index.request(contact.request)
+            request = index.instance.requests[index.request_index[contact.request]]
         setup = request.setup_s if request else 0.0
         teardown = request.teardown_s if request else 0.0
         opportunity = None if contact.fixed else index.opportunity(contact.opportunity)
@@ -192,11 +209,20 @@ class Timeline:
             self._next_key += 1
         placement = Placement(key, contact, resources, spacecraft, hold_start, hold_end, pointing)
         hold: Hold = (hold_start, hold_end, *pointing, key)
+        start_unknown, end_unknown = math.isnan(pointing[0]), math.isnan(pointing[2])
         for r in resources:
             antenna = self.antennas[r]
             at = bisect.bisect_right(antenna.starts, hold_start)
             antenna.starts.insert(at, hold_start)
             antenna.holds.insert(at, hold)
+            slew = antenna.unknown_slew_s
+            antenna.clear.insert(
+                at,
+                (
+                    hold_start - slew if start_unknown else hold_start,
+                    hold_end + slew if end_unknown else hold_end,
+                ),
+            )
             antenna.longest_hold_s = max(antenna.longest_hold_s, hold_end - hold_start)
         if spacecraft:
             craft = self._spacecraft_of(spacecraft)
@@ -217,6 +243,7 @@ class Timeline:
                 at += 1
             del antenna.starts[at]
             del antenna.holds[at]
+            del antenna.clear[at]
         if placement.spacecraft:
             craft = self.spacecraft[placement.spacecraft]
             at = bisect.bisect_left(craft.starts, placement.contact.start_s)
@@ -237,7 +264,7 @@ class Timeline:
         keys: set[int] = set()
         for name in opportunity.resources:
             antenna = self.antennas[self.index.resource_index[name]]
-            reach = antenna.worst_gap_s * (1 + 1e-9) + 1e-6
+            reach = antenna.reach_s
             low_time = window_start_s - request.setup_s - reach
             low = bisect.bisect_left(antenna.starts, low_time - antenna.longest_hold_s)
             high = bisect.bisect_right(antenna.starts, window_end_s + request.teardown_s + reach)
@@ -266,13 +293,36 @@ class Timeline:
         leave out (the contact being moved).
         """
         resources, spacecraft, hold_start, hold_end, pointing = self._describe(contact)
+        return self._free(
+            resources,
+            spacecraft,
+            contact.start_s,
+            contact.end_s,
+            hold_start,
+            hold_end,
+            pointing,
+            ignore,
+        )
+
+    def _free(
+        self,
+        resources: Sequence[int],
+        spacecraft: str,
+        start_s: float,
+        end_s: float,
+        hold_start: float,
+        hold_end: float,
+        pointing: tuple[float, float, float, float],
+        ignore: int | None = None,
+    ) -> bool:
+        """The exact rule of :meth:`fits` for a contact already described."""
         start_az, start_el, end_az, end_el = pointing
         for r in resources:
             antenna = self.antennas[r]
             at = bisect.bisect_left(antenna.maintenance_starts, hold_end) - 1
             if at >= 0 and antenna.maintenance_ends[at] > hold_start:
                 return False
-            reach = antenna.worst_gap_s * (1 + 1e-9) + 1e-6
+            reach = antenna.reach_s
             low = bisect.bisect_left(antenna.starts, hold_start - reach - antenna.longest_hold_s)
             high = bisect.bisect_right(antenna.starts, hold_end + reach)
             for other in antenna.holds[low:high]:
@@ -280,26 +330,26 @@ class Timeline:
                     continue
                 if other[0] <= hold_start:  # the rule's "first": the hold that starts first
                     gap = hold_start - other[1]
-                    need = antenna.turnaround_s + antenna.slew_s(
+                    if gap < reach and gap < antenna.turnaround_s + antenna.slew_s(
                         other[4], other[5], start_az, start_el
-                    )
+                    ):
+                        return False
                 else:
                     gap = other[0] - hold_end
-                    need = antenna.turnaround_s + antenna.slew_s(end_az, end_el, other[2], other[3])
-                if gap < need:
-                    return False
+                    if gap < reach and gap < antenna.turnaround_s + antenna.slew_s(
+                        end_az, end_el, other[2], other[3]
+                    ):
+                        return False
         if spacecraft and self.count_spacecraft:
             craft = self._spacecraft_of(spacecraft)
-            low = bisect.bisect_left(craft.starts, contact.start_s - craft.longest_s)
-            high = bisect.bisect_left(craft.starts, contact.end_s)
+            low = bisect.bisect_left(craft.starts, start_s - craft.longest_s)
+            high = bisect.bisect_left(craft.starts, end_s)
             overlapping = [
-                (s, e)
-                for s, e, key in craft.spans[low:high]
-                if key != ignore and e > contact.start_s
+                (s, e) for s, e, key in craft.spans[low:high] if key != ignore and e > start_s
             ]
             if (
                 len(overlapping) >= craft.limit
-                and _max_overlap(overlapping, contact.start_s, contact.end_s) >= craft.limit
+                and _max_overlap(overlapping, start_s, end_s) >= craft.limit
             ):
                 return False
         return True
@@ -317,6 +367,7 @@ class Timeline:
         max_s: float,
         *,
         prefer_s: float | None = None,
+        screened: bool = False,
     ) -> tuple[float, float] | None:
         """The best free part of ``opportunity`` for one contact, or ``None`` if none is left.
 
@@ -324,10 +375,19 @@ class Timeline:
         clipped to the request's time window), lasts at least ``min_s`` and
         at most ``max_s`` seconds, and as close to ``want_s`` as the free
         time allows; among equally long choices the earliest wins, or with
-        ``prefer_s`` the one starting nearest to it. Returns
+        ``prefer_s`` the one starting nearest to it. ``screened``: the caller
+        has passed :meth:`has_room` for this window already. Returns
         ``(start_s, end_s)``, checked by :meth:`fits`.
         """
-        if not self._may_fit(opportunity, request, window_start_s, window_end_s, min_s):
+        if not screened and not self.has_room(
+            self.index.resource_index[opportunity.resources[0]],
+            request.spacecraft,
+            window_start_s,
+            window_end_s,
+            min_s,
+            request.setup_s,
+            request.teardown_s,
+        ):
             return None
         best: tuple[float, float] | None = None
         best_rank = (-math.inf, -math.inf)
@@ -352,43 +412,90 @@ class Timeline:
                 break  # the earliest window that is long enough
         return best
 
-    def _may_fit(
+    def has_room(
         self,
-        opportunity: Opportunity,
-        request: Request,
+        resource: int,
+        spacecraft: str,
         window_start_s: float,
         window_end_s: float,
         min_s: float,
+        setup_s: float,
+        teardown_s: float,
     ) -> bool:
-        """A quick necessary test: ``min_s`` free on the first antenna and for the spacecraft.
+        """A quick necessary test: ``min_s`` free on antenna ``resource`` and for the spacecraft.
 
-        Each is tested alone, the antenna with its turnaround but no slew:
-        slew is never negative, so a window with no such gap without it has
-        none with it either. Most opportunities a busy network rejects end
-        here, before any slew is computed.
+        ``resource`` is an index into the instance's resources (the first
+        of the opportunity's), ``setup_s`` and ``teardown_s`` the request's.
+        Returns ``False`` only when no contact of ``min_s`` can fit; ``True``
+        says nothing for sure. See :meth:`first_with_room`.
+        """
+        found = self.first_with_room(
+            (resource,),
+            (window_start_s,),
+            (window_end_s,),
+            0,
+            1,
+            spacecraft,
+            min_s,
+            setup_s,
+            teardown_s,
+        )
+        return found == 0
+
+    def first_with_room(
+        self,
+        resources: Sequence[int],
+        window_starts: Sequence[float],
+        window_ends: Sequence[float],
+        first: int,
+        stop: int,
+        spacecraft: str,
+        min_s: float,
+        setup_s: float,
+        teardown_s: float,
+    ) -> int:
+        """The first ``k`` in ``[first, stop)`` whose window may still take a contact, or ``stop``.
+
+        Window ``k`` is ``[window_starts[k], window_ends[k]]`` on antenna
+        ``resources[k]`` (an index into the instance's resources: the first
+        of the opportunity's), all for one request: its ``spacecraft``, its
+        shortest contact ``min_s``, its ``setup_s`` and ``teardown_s``.
+
+        The test is quick and necessary: ``min_s`` free on the antenna, and
+        for the spacecraft, each tested alone; the antenna with its
+        turnaround and only the slew that does not depend on the new
+        contact's pointing (beside a hold's edge of unknown pointing), so a
+        window that fails it has no room by the exact rule either, now or
+        after more contacts are added. Most opportunities a busy network
+        rejects end here, before any slew is computed.
         """
         shortest = min_s - TIME_TOLERANCE_S
-        antenna = self.antennas[self.index.resource_index[opportunity.resources[0]]]
-        turnaround, setup, teardown = antenna.turnaround_s, request.setup_s, request.teardown_s
-        starts = antenna.starts
-        low = bisect.bisect_left(
-            starts, window_start_s - setup - turnaround - antenna.longest_hold_s
-        )
-        high = bisect.bisect_right(starts, window_end_s + teardown + turnaround)
-        if not _has_gap(
-            antenna.holds[low:high],
-            window_start_s,
-            window_end_s,
-            shortest,
-            turnaround + teardown,
-            turnaround + setup,
-        ):
-            return False
-        craft = self.spacecraft.get(request.spacecraft) if self.count_spacecraft else None
-        if craft is None or not craft.spans:
-            return True
-        busy = _saturated(craft, window_start_s, window_end_s)
-        return _has_gap(busy, window_start_s, window_end_s, shortest, 0.0, 0.0)
+        craft = self.spacecraft.get(spacecraft) if self.count_spacecraft else None
+        if craft is not None and not craft.spans:
+            craft = None
+        antennas = self.antennas
+        for k in range(first, stop):
+            start_s, end_s = window_starts[k], window_ends[k]
+            antenna = antennas[resources[k]]
+            before = antenna.turnaround_s + teardown_s  # free before a hold
+            after = antenna.turnaround_s + setup_s  # and after it
+            slew = antenna.unknown_slew_s
+            starts = antenna.starts
+            low = bisect.bisect_left(starts, start_s - after - slew - antenna.longest_hold_s)
+            high = bisect.bisect_right(starts, end_s + before + slew)
+            if not _has_gap(antenna.clear[low:high], start_s, end_s, shortest, before, after):
+                continue
+            if craft is None:
+                return k
+            if craft.limit == 1:  # the busy time is its contacts (those ending before do no harm)
+                low = bisect.bisect_left(craft.starts, start_s - craft.longest_s)
+                high = bisect.bisect_left(craft.starts, end_s)
+                busy: Sequence[tuple[float, ...]] = craft.spans[low:high]
+            else:
+                busy = _saturated(craft, start_s, end_s)
+            if _has_gap(busy, start_s, end_s, shortest, 0.0, 0.0):
+                return k
+        return stop
 
     def widest_window(
         self,
@@ -399,17 +506,18 @@ class Timeline:
         around_s: tuple[float, float],
         *,
         max_s: float,
+        ignore: int | None = None,
     ) -> tuple[float, float] | None:
         """The longest contact (up to ``max_s``) in the free gap holding ``around_s``, centred.
 
-        Used to lengthen a contact already placed (and taken out of the
-        timeline first): the new span stays in the same free gap and is
-        centred on the pass's middle where the gap allows. ``None`` if the
-        gap cannot be found or gives nothing longer.
+        Used to lengthen a contact already placed (``ignore``: its key, or
+        take it out of the timeline first): the new span stays in the same
+        free gap and is centred on the pass's middle where the gap allows.
+        ``None`` if the gap cannot be found or gives nothing longer.
         """
         middle = (opportunity.start_s + opportunity.end_s) / 2
         for known_lo, unknown_lo, known_hi, unknown_hi in self._gaps(
-            opportunity, request, window_start_s, window_end_s, 0.0
+            opportunity, request, window_start_s, window_end_s, 0.0, ignore
         ):
             lo = self._start_bound(opportunity, window_start_s, known_lo, unknown_lo)
             hi = self._end_bound(opportunity, window_end_s, known_hi, unknown_hi)
@@ -426,7 +534,7 @@ class Timeline:
                 end = min(end, _floor_ms(unknown_hi - _MARGIN_S))
             for candidate in ((start, end), (lo, min(hi, lo + length))):
                 longer = candidate[1] - candidate[0] > around_s[1] - around_s[0] + 1e-6
-                if longer and self._fits_window(opportunity, request, *candidate):
+                if longer and self._fits_window(opportunity, request, *candidate, ignore):
                     return candidate
             return None
         return None
@@ -450,12 +558,24 @@ class Timeline:
         return start, start + length
 
     def _fits_window(
-        self, opportunity: Opportunity, request: Request, start_s: float, end_s: float
+        self,
+        opportunity: Opportunity,
+        request: Request,
+        start_s: float,
+        end_s: float,
+        ignore: int | None = None,
     ) -> bool:
-        contact = ScheduledContact(
-            request.id, opportunity.id, opportunity.resources, start_s, end_s
+        """:meth:`fits` for a contact of ``request`` in ``opportunity``, ``[start_s, end_s)``."""
+        return self._free(
+            self._resource_numbers(opportunity.resources),
+            request.spacecraft,
+            start_s,
+            end_s,
+            start_s - request.setup_s,
+            end_s + request.teardown_s,
+            edge_pointing_deg(opportunity, start_s, end_s),
+            ignore,
         )
-        return self.fits(contact)
 
     def _constraints(
         self,
@@ -463,8 +583,11 @@ class Timeline:
         request: Request,
         window_start_s: float,
         window_end_s: float,
+        ignore: int | None = None,
     ) -> list[tuple[float, float, float, float, float]]:
         """What bounds a contact in the window: every hold, maintenance and busy spacecraft time.
+
+        Holds and contacts placed under the key ``ignore`` do not count.
 
         Each one either ends before the contact (a lower bound on its start)
         or starts after it (an upper bound on its end). Returns them sorted
@@ -481,7 +604,7 @@ class Timeline:
         for name in opportunity.resources:
             antenna = self.antennas[resource_index[name]]
             turnaround = antenna.turnaround_s
-            reach = antenna.worst_gap_s * (1 + 1e-9) + 1e-6
+            reach = antenna.reach_s
             low_time = window_start_s - setup - reach
             starts = antenna.starts
             low = bisect.bisect_left(starts, low_time - antenna.longest_hold_s)
@@ -491,14 +614,14 @@ class Timeline:
                 az_rate, el_rate = antenna.az_rate, antenna.el_rate
                 if az_rate is None:
                     for hold in antenna.holds[low:high]:
-                        if hold[1] > low_time:
+                        if hold[1] > low_time and hold[6] != ignore:
                             lo = hold[1] + turnaround + setup
                             hi = hold[0] - turnaround - teardown
                             items.append((hold[0], lo, lo, hi, hi))
                 else:
                     unknown = antenna.unknown_slew_s
-                    for h_start, h_end, h_saz, h_sel, h_eaz, h_eel, _ in antenna.holds[low:high]:
-                        if h_end <= low_time:
+                    for h_start, h_end, h_saz, h_sel, h_eaz, h_eel, key in antenna.holds[low:high]:
+                        if h_end <= low_time or key == ignore:
                             continue
                         # The conflict rule's slew, inlined (this loop is the greedy's hot path):
                         # azimuth the short way (NaN: 180 deg), elevation (NaN: no move).
@@ -535,7 +658,7 @@ class Timeline:
                     items.append((m_starts[m], lo, lo, hi, hi))
         craft = self.spacecraft.get(request.spacecraft) if self.count_spacecraft else None
         if craft is not None and craft.spans:
-            for busy_start, busy_end in _saturated(craft, window_start_s, window_end_s):
+            for busy_start, busy_end in _saturated(craft, window_start_s, window_end_s, ignore):
                 sources += 2
                 items.append((busy_start, busy_end, busy_end, busy_start, busy_start))
         if sources > 1:
@@ -549,6 +672,7 @@ class Timeline:
         window_start_s: float,
         window_end_s: float,
         min_s: float,
+        ignore: int | None = None,
     ) -> Iterator[tuple[float, float, float, float]]:
         """The free gaps a contact of at least ``min_s`` might fit in, earliest first.
 
@@ -556,10 +680,11 @@ class Timeline:
         :meth:`_constraints`: gap ``g`` has the first ``g`` before it and the
         rest after. Yields ``(start bound with the pass's start pointing,
         start bound trimmed, end bound with the pass's end pointing, end bound
-        trimmed)``; gaps too short even at best are skipped.
+        trimmed)``; gaps too short even at best are skipped. ``ignore`` as
+        for :meth:`_constraints`.
         """
         inf = math.inf
-        items = self._constraints(opportunity, request, window_start_s, window_end_s)
+        items = self._constraints(opportunity, request, window_start_s, window_end_s, ignore)
         count = len(items)
         if not count:
             yield (-inf, -inf, inf, inf)
@@ -632,29 +757,28 @@ class Timeline:
     ) -> tuple[float, float] | None:
         """The contact to propose in one gap: earliest start, length nearest ``want_s``."""
         start = self._start_bound(opportunity, window_start_s, known_lo, unknown_lo)
-        # Ends: any trimmed end up to `trimmed`, or the pass's own end when that is free.
-        trimmed = min(window_end_s, unknown_hi - _MARGIN_S, opportunity.end_s - 2 * _MARGIN_S)
-        own_end_free = (
-            window_end_s >= opportunity.end_s - TIME_TOLERANCE_S
-            and known_hi - _MARGIN_S >= opportunity.end_s
-        )
         shortest = min_s - TIME_TOLERANCE_S
+        # Two ends to choose from: a trimmed one (the wanted length if the gap has room for it,
+        # else as long as it allows), and the pass's own end when that is free.
+        trimmed = min(window_end_s, unknown_hi - _MARGIN_S, opportunity.end_s - 2 * _MARGIN_S)
         target = start + min(max(want_s, min_s), max_s)
-        choices = []
-        if target <= trimmed:
-            choices.append(target)
-        elif trimmed - start >= shortest:
-            choices.append(_floor_ms(trimmed))
-        if own_end_free:
-            length = opportunity.end_s - start
-            if shortest <= length <= max_s + TIME_TOLERANCE_S:
-                choices.append(opportunity.end_s)
-        choices = [e for e in choices if e - start >= shortest and e > start]
-        if not choices:
-            return None
-        reaching = [e for e in choices if e - start >= min(want_s, max_s) - TIME_TOLERANCE_S]
-        end = min(reaching) if reaching else max(choices)
-        return start, end
+        cut = target if target <= trimmed else _floor_ms(trimmed)
+        ends = [cut] if cut - start >= shortest and cut > start else []
+        own = opportunity.end_s
+        if (
+            window_end_s >= own - TIME_TOLERANCE_S
+            and known_hi - _MARGIN_S >= own
+            and shortest <= own - start <= max_s + TIME_TOLERANCE_S
+            and own > start
+        ):
+            ends.append(own)
+        if len(ends) < 2:
+            return (start, ends[0]) if ends else None
+        # The shorter if it reaches the wanted length, else the longer.
+        shorter, longer = min(ends), max(ends)
+        return start, shorter if shorter - start >= min(
+            want_s, max_s
+        ) - TIME_TOLERANCE_S else longer
 
 
 def _has_gap(
@@ -681,11 +805,16 @@ def _has_gap(
     return end_s - earliest >= shortest_s
 
 
-def _saturated(craft: _Spacecraft, start_s: float, end_s: float) -> list[tuple[float, float]]:
-    """Spans inside ``[start_s, end_s)`` where the spacecraft already has ``limit`` contacts."""
+def _saturated(
+    craft: _Spacecraft, start_s: float, end_s: float, ignore: int | None = None
+) -> list[tuple[float, float]]:
+    """Spans inside ``[start_s, end_s)`` where the spacecraft already has ``limit`` contacts.
+
+    The contact placed under the key ``ignore`` does not count.
+    """
     low = bisect.bisect_left(craft.starts, start_s - craft.longest_s)
     high = bisect.bisect_left(craft.starts, end_s)
-    spans = [(s, e) for s, e, _ in craft.spans[low:high] if e > start_s]
+    spans = [(s, e) for s, e, key in craft.spans[low:high] if e > start_s and key != ignore]
     if craft.limit == 1 or not spans:
         return spans
     events = sorted([(s, 1) for s, _ in spans] + [(e, -1) for _, e in spans])

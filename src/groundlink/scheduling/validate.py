@@ -70,12 +70,18 @@ from groundlink.scheduling.model import (
 )
 
 
-def check_schedule(instance: Instance, contacts: Sequence[ScheduledContact]) -> list[str]:
+def check_schedule(
+    instance: Instance,
+    contacts: Sequence[ScheduledContact],
+    *,
+    index: IndexedInstance | None = None,
+) -> list[str]:
     """Every rule ``contacts`` break for ``instance`` (see the module docstring), one sentence each.
 
-    Returns an empty list when the schedule is valid.
+    Returns an empty list when the schedule is valid. ``index`` is
+    ``index_instance(instance)`` when the caller has it already.
     """
-    index = index_instance(instance)
+    index = index or index_instance(instance)
     problems: list[str] = []
     problems += _check_fixed(index, contacts)
     problems += _check_contacts(index, contacts)

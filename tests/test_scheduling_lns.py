@@ -1,0 +1,142 @@
+"""The optimiser's large-neighbourhood search: its neighbourhoods, parallel blocks and merges."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from groundlink.scheduling import cpsat
+from groundlink.scheduling.cpsat import optimise
+from groundlink.scheduling.greedy import greedy_schedule
+from groundlink.scheduling.lns import ContactHolds, Neighbourhoods
+from groundlink.scheduling.model import FixedContact, Resource, ScheduledContact
+from groundlink.scheduling.validate import check_schedule, schedule_value
+from scheduling_fixtures import build, opportunity, random_instance, request
+
+SLEWING = Resource("A1", station="S1", turnaround_s=60, max_az_rate_deg_s=3, max_el_rate_deg_s=3)
+
+
+@pytest.fixture
+def by_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Small instances go by blocks of a dozen opportunities, 0.1 s each."""
+    monkeypatch.setattr(cpsat, "FULL_MODEL_OPPORTUNITIES", 1)
+    monkeypatch.setattr(cpsat, "BLOCK_OPPORTUNITIES", 12)
+    monkeypatch.setattr(cpsat, "BLOCK_MIN_S", 0.1)
+
+
+@pytest.mark.usefixtures("by_blocks")
+@pytest.mark.parametrize("seed", range(4))
+def test_parallel_blocks_stay_valid_and_never_worse_than_the_hint(seed: int) -> None:
+    # Two blocks at once, each solved against the incumbent it started from and merged
+    # into the newer one: arrays, spacecraft limits above one, fixed contacts, slew or not.
+    instance = random_instance(
+        seed,
+        spacecraft=14,
+        antennas=4,
+        hours=8,
+        load=1.5,
+        slew=seed % 2 == 0,
+        arrays=seed % 2 == 1,
+        multi_k=seed == 2,
+    )
+    hint = greedy_schedule(instance, fairness=False)
+    seen: list[float] = []
+    contacts, status = optimise(
+        instance, time_limit_s=2.0, hint=hint, workers=2, on_improvement=lambda v, t: seen.append(v)
+    )
+    assert status == "feasible"
+    assert check_schedule(instance, contacts) == []
+    value = schedule_value(instance, contacts)
+    assert value >= schedule_value(instance, hint) - 1e-9
+    assert seen == sorted(seen)
+    if seen:
+        assert seen[-1] == pytest.approx(value, rel=1e-9)
+
+
+@pytest.mark.usefixtures("by_blocks")
+def test_request_blocks_exchange_passes_far_apart_in_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    # "high" holds the only pass of "low"; its other pass is 10 hours later. Freeing both
+    # requests whole moves "high" away and serves "low": the optimum, 16 + 2.
+    monkeypatch.setattr(cpsat, "NEIGHBOURHOODS", ("requests",))
+    instance = build(
+        [request("high", priority=1, min_duration_s=300), request("low", priority=4)],
+        [
+            opportunity(1, "high", 0, 600),
+            opportunity(2, "low", 0, 600),
+            opportunity(3, "high", 36_000, 36_600),
+        ],
+        [SLEWING],
+    )
+    hint = [ScheduledContact("high", 1, ("A1",), 0, 600)]
+    assert check_schedule(instance, hint) == []
+    contacts, _ = optimise(instance, time_limit_s=1.0, hint=hint, workers=1)
+    assert check_schedule(instance, contacts) == []
+    assert schedule_value(instance, contacts) == pytest.approx(18.0)
+
+
+def test_a_contact_packed_between_held_contacts_is_offered() -> None:
+    # Fixed contacts hold A1 over [0, 400) and [900, 1300): the pass [300, 1000) has room
+    # only in [520, 780] (60 s turnaround + 60 s worst slew either side). A contact aligned
+    # on its AOS or LOS conflicts; one packed after the first fixed contact fits.
+    instance = build(
+        [request("r1", min_duration_s=200, max_duration_s=250)],
+        [opportunity(1, "r1", 300, 1000)],
+        [SLEWING],
+        fixed=[FixedContact("f1", ("A1",), 0, 400), FixedContact("f2", ("A1",), 900, 1300)],
+    )
+    contacts, _ = optimise(instance, time_limit_s=2.0)
+    assert check_schedule(instance, contacts) == []
+    assert schedule_value(instance, contacts) == pytest.approx(4.0)
+    (served,) = [c for c in contacts if not c.fixed]
+    assert served.start_s >= 520 - 1e-6 and served.end_s <= 780 + 1e-6
+
+
+def test_a_block_clashing_with_a_newer_result_is_not_merged() -> None:
+    # Two blocks solved from the same (empty) schedule: the first result is taken; the
+    # second is carried over only if its contact meets none of the first's.
+    instance = build(
+        [request("a"), request("b"), request("c")],
+        [
+            opportunity(1, "a", 0, 600),
+            opportunity(2, "b", 0, 600),
+            opportunity(3, "c", 0, 600, "A2"),
+        ],
+        [Resource("A1", station="S1"), Resource("A2", station="S2")],
+    )
+    problem = cpsat._Problem(instance)
+    base: list[ScheduledContact] = []
+    first = [ScheduledContact("a", 1, ("A1",), 0, 600)]
+    clashing = ScheduledContact("b", 2, ("A1",), 0, 600)
+    elsewhere = ScheduledContact("c", 3, ("A2",), 0, 600)
+    assert problem.merge(cpsat._Outcome([clashing], True), np.array([1]), base, first) is None
+    merged = problem.merge(cpsat._Outcome([elsewhere], True), np.array([2]), base, first)
+    assert merged is not None
+    assert sorted(c.request for c in merged) == ["a", "c"]
+    assert check_schedule(instance, merged) == []
+
+
+def test_request_chain_takes_the_short_request_and_its_blockers() -> None:
+    # Request 0 is short; request 1 holds antenna 0 over its window, request 2 holds
+    # antenna 1 (not one of request 0's), request 3 holds antenna 0 ten hours later.
+    request_of = np.array([0, 0, 1, 1, 2, 3])
+    starts = np.array([0.0, 7200.0, 0.0, 3600.0, 0.0, 36_000.0])
+    needs = np.array([[1, 0], [1, 0], [1, 0], [1, 0], [0, 1], [1, 0]], dtype=bool)
+    choose = Neighbourhoods(
+        np.arange(6) + 100,
+        request_of,
+        4,
+        starts,
+        starts + 600,
+        needs,
+        size=100,
+        rng=np.random.default_rng(1),
+    )
+    holds = ContactHolds(
+        request=np.array([1, 2, 3]),
+        resource=np.array([0, 1, 0]),
+        start=np.array([100.0, 0.0, 36_000.0]),
+        end=np.array([500.0, 600.0, 36_600.0]),
+    )
+    lost = np.array([2.0, 0.0, 0.0, 0.0])
+    assert choose.request_chain(lost, holds).tolist() == [100, 101, 102, 103]
+    assert choose.request_chain(np.zeros(4), holds).tolist() == []
