@@ -2,7 +2,7 @@
 
     python bench/schedule.py [--size small --size large] [--satnet] [--seed 1]
                              [--limits 10 60] [--large-limits 10 60 120] [--satnet-limit 60]
-                             [--json] [--save-instances DIR]
+                             [--fairness on|off] [--json] [--save-instances DIR]
 
 **Generated instances** (:func:`generate`), seeded, from the reference data
 in ``../shared/data``: ``small`` is 300 spacecraft x 20 antennas x 24 h,
@@ -279,24 +279,27 @@ def run_row(label: str, instance: Instance, schedule: Schedule, wall_s: float) -
     }
 
 
-def measure_instance(generated: Generated, limits: list[float], say: Console) -> dict[str, Any]:
-    """Greedy and the optimiser at each limit, then the 6 h outage and its repair."""
+def measure_instance(
+    generated: Generated, limits: list[float], say: Console, *, fair: bool = True
+) -> dict[str, Any]:
+    """Greedy and the optimiser at each limit (fairness floor ``fair``), then the 6 h outage."""
     instance = generated.instance
     rows = []
     say.print(f"[{generated.name}] greedy")
     began = time.perf_counter()
-    greedy = solve(instance, time_limit_s=min(limits), method="greedy")
+    greedy = solve(instance, time_limit_s=min(limits), method="greedy", fairness=fair)
     rows.append(run_row("greedy", instance, greedy, time.perf_counter() - began))
     best = greedy
     for limit in limits:
         say.print(f"[{generated.name}] auto, {limit:g} s")
         began = time.perf_counter()
-        schedule = solve(instance, time_limit_s=limit, method="auto")
+        schedule = solve(instance, time_limit_s=limit, method="auto", fairness=fair)
         rows.append(run_row(f"auto {limit:g} s", instance, schedule, time.perf_counter() - began))
         best = schedule
     say.print(f"[{generated.name}] outage and repair")
     return {
         "instance": generated.name,
+        "fairness": fair,
         "spacecraft": len({r.spacecraft for r in instance.requests}),
         "antennas": len(instance.resources),
         "requests": len(instance.requests),
@@ -305,7 +308,7 @@ def measure_instance(generated: Generated, limits: list[float], say: Console) ->
         "build_s": generated.build_s,
         "demand_over_capacity": generated.demand_s / generated.capacity_s,
         "runs": rows,
-        "outage": measure_outage(instance, best, min(limits)),
+        "outage": measure_outage(instance, best, min(limits), fair=fair),
     }
 
 
@@ -319,7 +322,9 @@ def with_outage(instance: Instance, antenna: str) -> Instance:
     return replace(instance, resources=resources)
 
 
-def measure_outage(instance: Instance, plan: Schedule, fresh_limit_s: float) -> dict[str, Any]:
+def measure_outage(
+    instance: Instance, plan: Schedule, fresh_limit_s: float, *, fair: bool = True
+) -> dict[str, Any]:
     """Repair of ``plan`` after the busiest antenna's 6 h outage, against a fresh solve."""
     busiest = Counter(r for c in plan.contacts for r in c.resources).most_common(1)[0][0]
     changed = with_outage(instance, busiest)
@@ -332,7 +337,7 @@ def measure_outage(instance: Instance, plan: Schedule, fresh_limit_s: float) -> 
     began = time.perf_counter()
     repaired = repair(changed, plan.contacts, time_limit_s=1.0)
     repair_s = time.perf_counter() - began
-    fresh = solve(changed, time_limit_s=fresh_limit_s, method="auto")
+    fresh = solve(changed, time_limit_s=fresh_limit_s, method="auto", fairness=fair)
     value = schedule_value(changed, repaired.contacts)
     return {
         "antenna": busiest,
@@ -473,6 +478,12 @@ def main() -> None:
     parser.add_argument("--limits", type=float, nargs="+", default=[10.0, 60.0])
     parser.add_argument("--large-limits", type=float, nargs="+", default=[10.0, 60.0, 120.0])
     parser.add_argument("--satnet-limit", type=float, default=60.0)
+    parser.add_argument(
+        "--fairness",
+        choices=("on", "off"),
+        default="on",
+        help="the fairness floor in the generated runs (solve()'s default: on)",
+    )
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--save-instances", type=Path, help="write each instance file here")
     args = parser.parse_args()
@@ -491,7 +502,9 @@ def main() -> None:
                 path = args.save_instances / f"{size}.json"
                 path.write_text(dumps_instance(generated.instance, indent=None))
             limits = args.large_limits if size == "large" else args.limits
-            results["instances"].append(measure_instance(generated, limits, progress))
+            results["instances"].append(
+                measure_instance(generated, limits, progress, fair=args.fairness == "on")
+            )
     if args.satnet:
         results["satnet"] = measure_satnet(args.satnet_limit, progress)
     if args.json:
