@@ -44,6 +44,8 @@ import platform
 import sys
 import time
 from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -202,46 +204,44 @@ async def _client(
 ) -> None:
     """Client ``index``: reserve its slots back to back on one keep-alive connection."""
     headers = {"Authorization": f"Bearer {workload.clients[index][0]}"}
-    if http_client == "httpx":
-        await _client_httpx(base_url, workload, index, tally, headers)
-        return
-    connection = LeanConnection(base_url, headers)
-    try:
+    async with _poster(http_client, base_url, headers) as post:
         for k in itertools.count():
             if tally.stop:
                 return
             body = _body(workload, index, k)
             started = time.perf_counter()
             try:
-                status, text = await connection.post_json("/v1/contacts", body)
-            except (ProtocolError, OSError) as error:
+                status, text = await post("/v1/contacts", body)
+            except (ProtocolError, OSError, httpx.HTTPError) as error:
                 tally.transport_error(error)
                 continue
             tally.record(status, started, time.perf_counter(), text)
-    finally:
-        await connection.close()
 
 
-async def _client_httpx(
-    base_url: str, workload: Workload, index: int, tally: Tally, headers: dict[str, str]
-) -> None:
+@asynccontextmanager
+async def _poster(
+    http_client: str, base_url: str, headers: dict[str, str]
+) -> AsyncIterator[Callable[[str, Any], Awaitable[tuple[int, str]]]]:
+    """``post(path, body) -> (status, text)`` on one keep-alive connection of ``http_client``."""
+    if http_client == "lean":
+        connection = LeanConnection(base_url, headers)
+        try:
+            yield connection.post_json
+        finally:
+            await connection.close()
+        return
     async with httpx.AsyncClient(
         base_url=base_url,
         headers=headers,
         timeout=60.0,
         limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
     ) as client:
-        for k in itertools.count():
-            if tally.stop:
-                return
-            body = _body(workload, index, k)
-            started = time.perf_counter()
-            try:
-                response = await client.post("/v1/contacts", json=body)
-            except httpx.HTTPError as error:
-                tally.transport_error(error)
-                continue
-            tally.record(response.status_code, started, time.perf_counter(), response.text)
+
+        async def post(path: str, body: Any) -> tuple[int, str]:
+            response = await client.post(path, json=body)
+            return response.status_code, response.text
+
+        yield post
 
 
 async def _load(

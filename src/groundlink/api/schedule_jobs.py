@@ -52,6 +52,7 @@ from groundlink.api.schedule_repair import (
     Booked,
     booked_in_window,
     commit_repair,
+    reservation_for,
     split_booked,
     untouched_out,
 )
@@ -316,17 +317,7 @@ def commit_plan(
     booked: list[str] = []
     refused: list[RefusedContactOut] = []
     for index, planned in enumerate(plan.contacts):
-        reservation = booking.ReservationRequest(
-            spacecraft_id=planned.spacecraft_id,
-            antenna_id=planned.antenna_id,
-            aos=planned.aos,
-            los=planned.los,
-            tca=planned.tca,
-            max_elevation_deg=planned.max_elevation_deg,
-            mission_profile_id=spec.mission_profile_id,
-            prepass_s=planned.prepass_s,
-            postpass_s=planned.postpass_s,
-        )
+        reservation = reservation_for(planned, spec.mission_profile_id)
         try:
             contact = booking.reserve_contact(
                 session, owners[planned.spacecraft_id], reservation, now, api_key_id=api_key_id

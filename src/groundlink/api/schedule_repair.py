@@ -61,6 +61,23 @@ from groundlink.services import booking
 from groundlink.services.errors import ContactConflict
 
 
+def reservation_for(
+    planned: PlannedContactOut, mission_profile_id: str | None
+) -> booking.ReservationRequest:
+    """The booking service's request for a planned contact, under ``mission_profile_id``."""
+    return booking.ReservationRequest(
+        spacecraft_id=planned.spacecraft_id,
+        antenna_id=planned.antenna_id,
+        aos=planned.aos,
+        los=planned.los,
+        tca=planned.tca,
+        max_elevation_deg=planned.max_elevation_deg,
+        mission_profile_id=mission_profile_id,
+        prepass_s=planned.prepass_s,
+        postpass_s=planned.postpass_s,
+    )
+
+
 @dataclass(frozen=True)
 class Booked:
     """A booked contact as the API shows it and as the scheduler sees it, with its pre/post-pass."""
@@ -225,16 +242,8 @@ class _Change:
             self.done = True
             return
         assert after is not None
-        reservation = booking.ReservationRequest(
-            spacecraft_id=after.spacecraft_id,
-            antenna_id=after.antenna_id,
-            aos=after.aos,
-            los=after.los,
-            tca=after.tca,
-            max_elevation_deg=after.max_elevation_deg,
-            mission_profile_id=profile_id if before is None else before.mission_profile_id,
-            prepass_s=after.prepass_s,
-            postpass_s=after.postpass_s,
+        reservation = reservation_for(
+            after, profile_id if before is None else before.mission_profile_id
         )
         owner = owners[after.spacecraft_id]
         if self.new_contact_id is None:

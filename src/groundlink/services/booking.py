@@ -706,33 +706,23 @@ _MAINTENANCE_OVERLAPPING = (
     .order_by(MaintenanceWindow.start)
     .limit(1)
 )
-_ACTIVE_ON_ANTENNA = (
-    _active()
-    .where(
-        Contact.antenna_id == bindparam("antenna_id"),
-        Contact.reserved_start < bindparam("blocked_end"),
-        Contact.blocked_end > bindparam("reserved_start"),
-        Contact.id != bindparam("exclude_id"),
-    )
-    .order_by(Contact.reserved_start)
+#: A contact whose blocked span overlaps the new one's (the exclusion constraint's test).
+_NEAR_ON_ANTENNA = and_(
+    Contact.antenna_id == bindparam("antenna_id"),
+    Contact.reserved_start < bindparam("blocked_end"),
+    Contact.blocked_end > bindparam("reserved_start"),
 )
+#: A contact of the spacecraft whose pass overlaps the new one's.
+_DURING_PASS_OF_SPACECRAFT = and_(
+    Contact.spacecraft_id == bindparam("spacecraft_id"),
+    Contact.aos < bindparam("los"),
+    Contact.los > bindparam("aos"),
+)
+_NOT_ITSELF = Contact.id != bindparam("exclude_id")
+_ACTIVE_ON_ANTENNA = _active().where(_NEAR_ON_ANTENNA, _NOT_ITSELF).order_by(Contact.reserved_start)
+_ACTIVE_NEARBY = _active().where(or_(_NEAR_ON_ANTENNA, _DURING_PASS_OF_SPACECRAFT), _NOT_ITSELF)
 _INSERT_CONTACT = insert(Contact)
 _INSERT_AUDIT = insert(AuditRecord)
-_ACTIVE_NEARBY = _active().where(
-    or_(
-        and_(
-            Contact.antenna_id == bindparam("antenna_id"),
-            Contact.reserved_start < bindparam("blocked_end"),
-            Contact.blocked_end > bindparam("reserved_start"),
-        ),
-        and_(
-            Contact.spacecraft_id == bindparam("spacecraft_id"),
-            Contact.aos < bindparam("los"),
-            Contact.los > bindparam("aos"),
-        ),
-    ),
-    Contact.id != bindparam("exclude_id"),
-)
 
 
 def _active_on_antenna(

@@ -14,14 +14,13 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, status
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from groundlink.adapters.db import write_transaction
 from groundlink.adapters.db.models import Contact
 from groundlink.api.auth import Booker, NowDep, Principal, Reader, SessionDep
-from groundlink.api.idempotency import IdempotencyHeader, fingerprint, remember, replayed
+from groundlink.api.idempotency import IdempotencyHeader, create_once, fingerprint, remember
 from groundlink.api.routes import available
 from groundlink.api.schemas import (
     ContactCreate,
@@ -96,22 +95,22 @@ def _reserve(
     path: str,
     idempotency_key: str | None,
 ) -> ContactOut:
-    print_ = fingerprint("POST", path, body)
     tenant = principal.tenant_id
-    first = replayed(session, tenant, idempotency_key, print_, ContactOut)
-    if first is not None:
-        return first
-    reservation = _reservation(body, principal.tenant_id, session, now)
-    row = booking.reserve_contact(session, tenant, reservation, now, api_key_id=principal.key_id)
-    result = contact_out(row)
-    if idempotency_key is not None:
-        try:
+    print_ = fingerprint("POST", path, body)
+
+    def reserve() -> ContactOut:
+        reservation = _reservation(body, tenant, session, now)
+        row = booking.reserve_contact(
+            session, tenant, reservation, now, api_key_id=principal.key_id
+        )
+        result = contact_out(row)
+        # The booking commits in its own transaction (retried on deadlocks); the key after it.
+        if idempotency_key is not None:
             with write_transaction(session):
                 remember(session, tenant, idempotency_key, print_, now, result)
-        except IntegrityError:
-            first = replayed(session, tenant, idempotency_key, print_, ContactOut)
-            return result if first is None else first
-    return result
+        return result
+
+    return create_once(session, tenant, idempotency_key, print_, ContactOut, reserve)
 
 
 def _reservation(
