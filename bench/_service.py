@@ -2,7 +2,7 @@
 
 ``bench/booking.py`` and ``bench/available_http.py`` measure the REST API as
 a user meets it: a separate server process (uvicorn serving
-:func:`groundlink.api.app.create_app`, as ``groundlink up`` does) on a fresh
+:func:`groundlink.api.app.create_serving_app`, as ``groundlink up`` does) on a fresh
 database, driven over loopback HTTP. This module gives them:
 
 * :func:`throwaway_database`: a migrated SQLite file in a temporary folder,
@@ -48,7 +48,7 @@ POSTGRES_ADMIN_URL = os.environ.get(
 
 BACKENDS = ("sqlite", "postgresql")
 #: What uvicorn serves: the application factory ``groundlink up`` uses.
-APP_FACTORY = "groundlink.api.app:create_app"
+APP_FACTORY = "groundlink.api.app:create_serving_app"
 
 
 @contextmanager

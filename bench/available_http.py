@@ -10,7 +10,7 @@ elevation, 60 s minimum contact, 120 s pre-pass, 60 s post-pass), asked of
 a real server: a throwaway database per backend (see ``bench/_service.py``)
 seeded with the demo network (the same 30 stations, G/T 31 dB/K, S and X
 bands) and a tenant whose 100 spacecraft each have that downlink and their
-TLE as an ephemeris; then uvicorn serving ``create_app`` and
+TLE as an ephemeris; then uvicorn serving ``create_serving_app`` and
 ``GET /v1/contacts/available`` over the week with ``sort_by=volume_bytes``,
 ``descending=true``, ``max_results=100``: every contact of the fleet-week
 is computed, the first page of 100 by volume is returned.

@@ -9,7 +9,7 @@ default ``postgresql+psycopg://postgres@127.0.0.1:5432/postgres``), seeded
 with the demo network (the 30 stations of ``stations.csv``, one antenna
 each, 60 s turnaround) and one tenant per client, each with its own API key
 (``read``, ``book``) and spacecraft; then a real server process (uvicorn
-serving ``create_app``, ``--workers`` processes, rate limits raised, access
+serving ``create_serving_app``, ``--workers`` processes, rate limits raised, access
 log off) and ``--clients`` clients, each on its own keep-alive connection,
 reserving contacts back to back with ``POST /v1/contacts`` for
 ``--warmup-seconds`` (not counted) and then ``--seconds``.

@@ -1,12 +1,13 @@
 """The real race: 200 concurrent reservations of one antenna against a real server over HTTP.
 
-The API runs as its own process (uvicorn, ``create_app`` as a factory, the
-database in ``GROUNDLINK_DATABASE_URL``, rate limits raised), on SQLite and
-on PostgreSQL. 200 clients at once ask for overlapping passes on ONE antenna,
-each with its own spacecraft (so the antenna rule, not the spacecraft's own
-limit, is what decides): exactly one gets 201, the 199 others 409
-``contact_conflict``; nothing else, no 5xx; and the database holds exactly
-one active contact on that antenna, with no two active rows overlapping.
+The API runs as its own process (uvicorn, ``create_serving_app`` as a factory,
+as ``groundlink up`` does; the database in ``GROUNDLINK_DATABASE_URL``, rate
+limits raised), on SQLite and on PostgreSQL. 200 clients at once ask for
+overlapping passes on ONE antenna, each with its own spacecraft (so the
+antenna rule, not the spacecraft's own limit, is what decides): exactly one
+gets 201, the 199 others 409 ``contact_conflict``; nothing else, no 5xx; and
+the database holds exactly one active contact on that antenna, with no two
+active rows overlapping.
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ def server(database_url: str, tmp_path: Path) -> Iterator[Server]:
         "-m",
         "uvicorn",
         "--factory",
-        "groundlink.api.app:create_app",
+        "groundlink.api.app:create_serving_app",
         "--host",
         "127.0.0.1",
         "--port",

@@ -45,8 +45,8 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from groundlink.adapters.db import write_transaction
+from groundlink.adapters.db.models import Contact, ScheduleRow
 from groundlink.adapters.db.models import MissionProfile as ProfileRow
-from groundlink.adapters.db.models import ScheduleRow
 from groundlink.api.routes.available import network_offer
 from groundlink.api.schedule_repair import (
     Booked,
@@ -89,6 +89,8 @@ log = logging.getLogger(__name__)
 _BOOKING_MARGIN_S = 60.0
 #: Least seconds between two progress writes of one job.
 _PROGRESS_EVERY_S = 0.5
+#: Contacts of a plan booked per transaction when it is committed.
+COMMIT_BATCH = 256
 
 
 def stored_spec(spec: ScheduleCreate, owners: dict[str, str]) -> dict[str, object]:
@@ -314,19 +316,28 @@ def commit_plan(
     assert row.result is not None
     plan = PlanOut.model_validate(row.result)
     spec, _owners = read_spec(row)
+    reservations = [
+        booking.Reservation(
+            owners[planned.spacecraft_id],
+            reservation_for(planned, spec.mission_profile_id),
+            now,
+            api_key_id,
+        )
+        for planned in plan.contacts
+    ]
+    # In batches (one transaction and one commit each), with the answers booking them one
+    # after another would get.
+    answers: list[Contact | GroundlinkError] = []
+    for start in range(0, len(reservations), COMMIT_BATCH):
+        answers += booking.reserve_contacts(session, reservations[start : start + COMMIT_BATCH])
     booked: list[str] = []
     refused: list[RefusedContactOut] = []
-    for index, planned in enumerate(plan.contacts):
-        reservation = reservation_for(planned, spec.mission_profile_id)
-        try:
-            contact = booking.reserve_contact(
-                session, owners[planned.spacecraft_id], reservation, now, api_key_id=api_key_id
-            )
-        except GroundlinkError as error:
-            code = type(error).__name__
-            refused.append(RefusedContactOut(index=index, code=code, message=str(error)))
+    for index, answer in enumerate(answers):
+        if isinstance(answer, GroundlinkError):
+            code = type(answer).__name__
+            refused.append(RefusedContactOut(index=index, code=code, message=str(answer)))
         else:
-            booked.append(contact.id)
+            booked.append(answer.id)
     return CommitOut(booked=booked, refused=refused)
 
 

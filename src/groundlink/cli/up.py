@@ -38,7 +38,7 @@ DEFAULT_PORT = 8000
 #: Most server processes ``--workers`` may ask for.
 MAX_WORKERS = 32
 #: The application factory that each of several worker processes calls.
-APP_FACTORY = "groundlink.api.app:create_app"
+APP_FACTORY = "groundlink.api.app:create_serving_app"
 
 
 def database_url(data_dir: Path) -> str:
@@ -96,6 +96,7 @@ def up(
     import uvicorn
 
     from groundlink.api import create_app
+    from groundlink.api.app import settle_for_serving
     from groundlink.api.seed import issue_demo_key, seed_demo
 
     console = stdout_console()
@@ -136,6 +137,7 @@ def up(
         say(console, f"warning: listening on {host}, reachable from other machines", "yellow")
     sys.stdout.flush()
     if workers == 1:
+        settle_for_serving()
         uvicorn.run(app, host=host, port=port, log_level="info")
         return
     # Several processes: each builds its own app on the same (migrated, seeded) database.

@@ -21,9 +21,9 @@ How double booking is prevented, on each database:
   blocked_end)`` ranges overlap, where ``blocked_end = reserved_end +
   turnaround``: exactly the antenna rule. A race that slips past the check
   fails at insert, and is reported as the same :class:`ContactConflict`.
-  Before checking, a write locks the spacecraft's row and then the
-  antenna's (one ``SELECT ... FOR NO KEY UPDATE OF spacecraft, antennas``,
-  always in that order): the
+  Before checking, a write locks its spacecraft rows and then its antenna
+  rows, each in id order (``SELECT ... ORDER BY id FOR NO KEY UPDATE``, so
+  that two writes never wait on each other in a cycle): the
   spacecraft limit has no constraint, and without the antenna lock many
   simultaneous overlapping inserts wait on each other inside the exclusion
   check and fall into a storm of deadlocks (seen with 60 threads). Writes to
@@ -33,11 +33,13 @@ How double booking is prevented, on each database:
 Every status change goes through :func:`groundlink.contacts.states.transition`
 and writes a row to the audit log in the same transaction.
 
-A reservation is the API's busiest write, so it is kept to few statements
-(one lock, two checks, two inserts) and reads and writes rows with
-SQLAlchemy Core: on a two-core machine the ORM's object loading and unit of
-work cost more CPU than PostgreSQL spends on the whole transaction
-(``bench/booking.py``).
+A reservation is the API's busiest write. :func:`reserve_contacts` books
+any number of them in one transaction of seven statements (two locks, two
+checks, two inserts, one commit), each checked in order against those before
+it, and reads and writes rows with SQLAlchemy Core: on a two-core machine the
+ORM's object loading and unit of work cost more CPU than PostgreSQL spends on
+the whole transaction (``bench/booking.py``). The API gathers concurrent
+reservations into such batches (:mod:`groundlink.services.batching`).
 """
 
 from __future__ import annotations
@@ -47,12 +49,13 @@ import binascii
 import json
 import random
 import time
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Row, Select, and_, bindparam, insert, or_, select
+from sqlalchemy import Connection, Row, Select, and_, bindparam, insert, or_, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -79,7 +82,7 @@ from groundlink.contacts.states import (
     status_at,
     transition,
 )
-from groundlink.errors import InvalidInput
+from groundlink.errors import GroundlinkError, InvalidInput
 from groundlink.services.errors import (
     AntennaUnavailable,
     ContactConflict,
@@ -128,6 +131,19 @@ class ReservationRequest:
     mission_profile_id: str | None = None
     prepass_s: int | None = None
     postpass_s: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    """One reservation of a batch (:func:`reserve_contacts`): whose, what, when, by which key.
+
+    ``clock_now`` is the time the reservation was asked for (timezone-aware).
+    """
+
+    tenant_id: str
+    request: ReservationRequest
+    clock_now: datetime
+    api_key_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,57 +207,147 @@ def reserve_contact(
         AntennaUnavailable: the antenna is in maintenance then.
         ContactConflict: the antenna or the spacecraft is taken.
     """
-    _require_aware("clock_now", clock_now)
+    reservation = Reservation(tenant_id, request, clock_now, api_key_id)
+    (answer,) = reserve_contacts(session, [reservation], lock_s=lock_s)
+    if isinstance(answer, GroundlinkError):
+        raise answer
+    return answer
 
+
+def reserve_contacts(
+    session: Session, reservations: Sequence[Reservation], *, lock_s: float = DEFAULT_LOCK_S
+) -> list[Contact | GroundlinkError]:
+    """Book ``reservations`` in order, in one transaction; return each one's answer.
+
+    The ``i``-th answer is the ``i``-th reservation's contact, SCHEDULED, or
+    the error that refused it (those :func:`reserve_contact` raises). Each
+    reservation is checked against the contacts booked before and those the
+    reservations ahead of it in ``reservations`` booked: the answers are the
+    ones the same reservations made one after another would get, for one
+    commit and the same seven statements however many there are
+    (:mod:`groundlink.services.group_commit` gathers concurrent reservations
+    into such batches). ``session`` must not be in a transaction.
+    """
+    for reservation in reservations:
+        _require_aware("clock_now", reservation.clock_now)
+    if not reservations:
+        return []
     pending = _Pending()
+    single = len(reservations) == 1
 
-    def attempt() -> Contact:
-        locked = _lock(session, tenant_id, request.spacecraft_id, request.antenna_id)
-        profile = _owned_profile(session, tenant_id, request.mission_profile_id)
-        spans = _spans(
-            aos=request.aos,
-            los=request.los,
-            tca=request.tca,
-            max_elevation_deg=request.max_elevation_deg,
-            prepass_s=_prepost("prepass_s", request.prepass_s, profile),
-            postpass_s=_prepost("postpass_s", request.postpass_s, profile),
-            turnaround_s=locked.turnaround_s,
-        )
-        _check_profile(spans, profile)
-        _check_not_locked(spans, clock_now, lock_s)
-        _check_available(session, tenant_id, locked, spans, exclude_id=None)
-        pending.about(locked.antenna_id, spans, contact_id=None)
-        scheduling = transition(ContactStatus.AVAILABLE, ContactStatus.SCHEDULING)
-        status = transition(scheduling, ContactStatus.SCHEDULED)
-        contact = Contact(
-            id=new_id("ct"),
-            tenant_id=tenant_id,
-            spacecraft_id=locked.spacecraft_id,
-            antenna_id=locked.antenna_id,
-            mission_profile_id=None if profile is None else profile.id,
-            profile_snapshot=_snapshot(profile, spans),
-            status=status.value,
-            created_at=clock_now,
-            updated_at=clock_now,
-            version=1,
-            prediction=None,
-            **spans.columns(),
-        )
-        # Written with two Core INSERTs rather than through the ORM's unit of work,
-        # which would cost more Python time than everything else a booking does.
-        session.connection().execute(_INSERT_CONTACT, _column_values(contact))
-        _audit(
-            session,
-            clock_now,
-            tenant_id,
-            api_key_id,
-            "contact.reserved",
-            contact.id,
-            {"from": None, "to": status.value, **_describe(contact)},
-        )
-        return contact
+    def attempt() -> list[Contact | GroundlinkError]:
+        return _book(session, reservations, lock_s, pending if single else None)
 
-    return _run_write(session, tenant_id, attempt, pending)
+    try:
+        return _run_write(session, reservations[0].tenant_id, attempt, pending)
+    except ContactConflict as conflict:  # only alone: the exclusion constraint refused it
+        return [conflict]
+    except IntegrityError as error:
+        if single or _sqlstate(error) != _EXCLUSION_VIOLATION:
+            raise
+        # Another server process booked a span in the way between this batch's check and
+        # its insert, and the exclusion constraint refused the whole batch: book one at a
+        # time, so that each answer names its own conflict.
+        return [reserve_contacts(session, [one], lock_s=lock_s)[0] for one in reservations]
+
+
+def _book(
+    session: Session,
+    reservations: Sequence[Reservation],
+    lock_s: float,
+    pending: _Pending | None,
+) -> list[Contact | GroundlinkError]:
+    """:func:`reserve_contacts`' transaction: lock, check each in order, insert those that pass."""
+    connection = session.connection()
+    locks = _Locks.take(
+        connection, [(r.request.spacecraft_id, r.request.antenna_id) for r in reservations]
+    )
+    profiles = _profiles(session, reservations)
+    answers: list[Contact | GroundlinkError | None] = [None] * len(reservations)
+    checked: list[tuple[int, _Locked, MissionProfile | None, _Spans]] = []
+    for index, reservation in enumerate(reservations):
+        request = reservation.request
+        try:
+            locked = locks.of(reservation.tenant_id, request.spacecraft_id, request.antenna_id)
+            profile = None
+            if request.mission_profile_id is not None:
+                profile = profiles.get(request.mission_profile_id)
+                if profile is None or profile.tenant_id != reservation.tenant_id:
+                    raise NotFound("mission profile", request.mission_profile_id)
+            spans = _spans(
+                aos=request.aos,
+                los=request.los,
+                tca=request.tca,
+                max_elevation_deg=request.max_elevation_deg,
+                prepass_s=_prepost("prepass_s", request.prepass_s, profile),
+                postpass_s=_prepost("postpass_s", request.postpass_s, profile),
+                turnaround_s=locked.turnaround_s,
+            )
+            _check_profile(spans, profile)
+            _check_not_locked(spans, reservation.clock_now, lock_s)
+        except GroundlinkError as refusal:
+            answers[index] = refusal
+        else:
+            checked.append((index, locked, profile, spans))
+
+    busy = _Busy.around(connection, [(locked, spans) for _, locked, _, spans in checked])
+    booked: list[tuple[Contact, Reservation]] = []
+    for index, locked, profile, spans in checked:
+        reservation = reservations[index]
+        try:
+            busy.check(reservation.tenant_id, locked, spans, exclude_id=None)
+        except GroundlinkError as refusal:
+            answers[index] = refusal
+            continue
+        if pending is not None:
+            pending.about(locked.antenna_id, spans, contact_id=None)
+        contact = _new_contact(reservation, locked, profile, spans)
+        busy.add(contact)
+        booked.append((contact, reservation))
+        answers[index] = contact
+    if booked:
+        # Two Core INSERTs for the whole batch rather than the ORM's unit of work, which
+        # would cost more Python time than everything else a booking does.
+        connection.execute(_INSERT_CONTACT, [_column_values(contact) for contact, _ in booked])
+        connection.execute(
+            _INSERT_AUDIT,
+            [
+                _audit_values(
+                    reservation.clock_now,
+                    reservation.tenant_id,
+                    reservation.api_key_id,
+                    "contact.reserved",
+                    contact.id,
+                    {"from": None, "to": contact.status, **_describe(contact)},
+                )
+                for contact, reservation in booked
+            ],
+        )
+    done = [answer for answer in answers if answer is not None]
+    assert len(done) == len(answers), "every reservation gets an answer"
+    return done
+
+
+def _new_contact(
+    reservation: Reservation, locked: _Locked, profile: MissionProfile | None, spans: _Spans
+) -> Contact:
+    """The contact ``reservation`` books (transient: not added to any session)."""
+    scheduling = transition(ContactStatus.AVAILABLE, ContactStatus.SCHEDULING)
+    status = transition(scheduling, ContactStatus.SCHEDULED)
+    return Contact(
+        id=new_id("ct"),
+        tenant_id=reservation.tenant_id,
+        spacecraft_id=locked.spacecraft_id,
+        antenna_id=locked.antenna_id,
+        mission_profile_id=None if profile is None else profile.id,
+        profile_snapshot=_snapshot(profile, spans),
+        status=status.value,
+        created_at=reservation.clock_now,
+        updated_at=reservation.clock_now,
+        version=1,
+        prediction=None,
+        **spans.columns(),
+    )
 
 
 # --- change --------------------------------------------------------------------------------------
@@ -285,7 +391,10 @@ def update_contact(
                 locked_at,
                 status=None if contact.status == "SCHEDULED" else contact.status,
             )
-        locked = _lock(session, tenant_id, contact.spacecraft_id, contact.antenna_id)
+        connection = session.connection()
+        locked = _Locks.take(connection, [(contact.spacecraft_id, contact.antenna_id)]).of(
+            tenant_id, contact.spacecraft_id, contact.antenna_id
+        )
         spans = _spans(
             aos=changes.aos or contact.aos,
             los=changes.los or contact.los,
@@ -300,7 +409,9 @@ def update_contact(
             turnaround_s=locked.turnaround_s,
         )
         _check_not_locked(spans, clock_now, lock_s)
-        _check_available(session, tenant_id, locked, spans, exclude_id=contact.id)
+        _Busy.around(connection, [(locked, spans)]).check(
+            tenant_id, locked, spans, exclude_id=contact.id
+        )
         pending.about(locked.antenna_id, spans, contact_id=contact.id)
         before = _describe(contact)
         for name, value in spans.columns().items():
@@ -600,59 +711,110 @@ def _check_not_locked(spans: _Spans, now: datetime, lock_s: float) -> None:
         )
 
 
-def _check_available(
-    session: Session,
-    tenant_id: str,
-    locked: _Locked,
-    spans: _Spans,
-    *,
-    exclude_id: str | None,
-) -> None:
-    """Raise unless the antenna is up and free and the spacecraft under its limit for ``spans``."""
-    connection = session.connection()
-    maintenance = connection.execute(
-        _MAINTENANCE_OVERLAPPING,
-        {
-            "antenna_id": locked.antenna_id,
-            "reserved_start": spans.reserved_start,
-            "reserved_end": spans.reserved_end,
-        },
-    ).first()
-    if maintenance is not None:
-        raise AntennaUnavailable(
-            locked.antenna_id, maintenance.start, maintenance.end, maintenance.reason
-        )
+class _Busy:
+    """What may stand in the way of new contacts: maintenance and active contacts near them.
 
-    # One query for both rules: the active contacts on the antenna near the new one's
-    # span, and those of the spacecraft during its pass.
-    nearby = connection.execute(
-        _ACTIVE_NEARBY,
-        {
-            "antenna_id": locked.antenna_id,
-            "reserved_start": spans.reserved_start,
-            "blocked_end": spans.blocked_end,
-            "spacecraft_id": locked.spacecraft_id,
-            "aos": spans.aos,
-            "los": spans.los,
-            "exclude_id": exclude_id or "",
-        },
-    ).all()
-    new = _new_window(spans, locked.antenna_id, locked.spacecraft_id, exclude_id or "")
-    for other in nearby:
-        if other.antenna_id != locked.antenna_id:
-            continue
-        if antenna_conflict(_window(other), new, turnaround_s=locked.turnaround_s) is not None:
-            raise _antenna_conflict(tenant_id, spans, other)
+    Read once for a whole batch (:meth:`around`); the contacts the batch
+    books are added as it goes (:meth:`add`), so that each is checked against
+    those before it too.
+    """
 
-    windows = [_window(c) for c in nearby if c.spacecraft_id == locked.spacecraft_id] + [new]
-    for conflict in spacecraft_conflicts(windows, locked.max_simultaneous_contacts):
-        if new in (conflict.first, conflict.second):
-            other_window = conflict.other(new)
+    def __init__(self, maintenance: Sequence[_Row], contacts: Sequence[_Row]) -> None:
+        self._maintenance = maintenance
+        self._on_antenna: dict[str, list[_Row | Contact]] = defaultdict(list)
+        self._of_spacecraft: dict[str, list[_Row | Contact]] = defaultdict(list)
+        for contact in contacts:
+            self.add(contact)
+
+    @classmethod
+    def around(cls, connection: Connection, wanted: Sequence[tuple[_Locked, _Spans]]) -> _Busy:
+        """Maintenance and active contacts that may be in the way of ``wanted``.
+
+        Two queries, over the antennas and spacecraft of ``wanted`` and the
+        span from the earliest to the latest of them.
+        """
+        if not wanted:
+            return cls([], [])
+        spans = [spans for _, spans in wanted]
+        antenna_ids = sorted({locked.antenna_id for locked, _ in wanted})
+        maintenance = connection.execute(
+            _MAINTENANCE_NEAR,
+            {
+                "antenna_ids": antenna_ids,
+                "reserved_start": min(s.reserved_start for s in spans),
+                "reserved_end": max(s.reserved_end for s in spans),
+            },
+        ).all()
+        contacts = connection.execute(
+            _ACTIVE_NEAR,
+            {
+                "antenna_ids": antenna_ids,
+                "reserved_start": min(s.reserved_start for s in spans),
+                "blocked_end": max(s.blocked_end for s in spans),
+                "spacecraft_ids": sorted({locked.spacecraft_id for locked, _ in wanted}),
+                "aos": min(s.aos for s in spans),
+                "los": max(s.los for s in spans),
+            },
+        ).all()
+        return cls(maintenance, contacts)
+
+    def add(self, contact: _Row | Contact) -> None:
+        """Count ``contact`` (active) as booked from now on."""
+        self._on_antenna[contact.antenna_id].append(contact)
+        self._of_spacecraft[contact.spacecraft_id].append(contact)
+
+    def check(
+        self, tenant_id: str, locked: _Locked, spans: _Spans, *, exclude_id: str | None
+    ) -> None:
+        """Raise unless the antenna is up and free and the spacecraft under its limit for ``spans``.
+
+        ``exclude_id``: a contact being moved, which does not conflict with itself.
+
+        Raises:
+            AntennaUnavailable: a maintenance window overlaps the reserved span.
+            ContactConflict: an active contact is in the way, on the antenna
+                or beyond the spacecraft's limit.
+        """
+        for window in self._maintenance:
+            if (
+                window.antenna_id == locked.antenna_id
+                and window.start < spans.reserved_end
+                and window.end > spans.reserved_start
+            ):
+                raise AntennaUnavailable(locked.antenna_id, window.start, window.end, window.reason)
+
+        new = _new_window(spans, locked.antenna_id, locked.spacecraft_id, exclude_id or "")
+        in_the_way = [
+            other
+            for other in self._on_antenna[locked.antenna_id]
+            # The exclusion constraint's test first (cheap), then the rule itself.
+            if other.id != exclude_id
+            and other.reserved_start < spans.blocked_end
+            and other.blocked_end > spans.reserved_start
+            and antenna_conflict(_window(other), new, turnaround_s=locked.turnaround_s)
+        ]
+        if in_the_way:  # name the earliest, whatever order the rows came in
+            first = min(in_the_way, key=lambda other: (other.reserved_start, other.id))
+            raise _antenna_conflict(tenant_id, spans, first)
+
+        during_pass = [
+            _window(other)
+            for other in self._of_spacecraft[locked.spacecraft_id]
+            if other.id != exclude_id and other.aos < spans.los and other.los > spans.aos
+        ]
+        limit = locked.max_simultaneous_contacts
+        others = [
+            conflict.other(new)
+            for conflict in spacecraft_conflicts([*during_pass, new], limit)
+            if new in (conflict.first, conflict.second)
+        ]
+        if others:
+            first_window = min(others, key=lambda window: (window.start, window.contact_id))
             raise ContactConflict(
                 "spacecraft",
-                other_window.contact_id,
+                first_window.contact_id,
                 (spans.aos, spans.los),
-                (other_window.start, other_window.end),
+                (first_window.start, first_window.end),
             )
 
 
@@ -678,49 +840,61 @@ def _active() -> Select[*tuple[Any, ...]]:
 # The statements every reservation runs, built once with their values as bound parameters
 # (typed by the column each is compared with): building a statement and its cache key is
 # Python work, about 0.2 ms each, that would otherwise be repeated on every request.
-_SPACECRAFT_AND_ANTENNA_FOR_UPDATE = (
+# Rows are locked every spacecraft first, then every antenna, each in id order (PostgreSQL
+# locks rows as the sorted result is read): two writes then never wait on each other in a
+# cycle, whatever spacecraft and antennas each holds.
+_SPACECRAFT_FOR_UPDATE = (
+    select(Spacecraft.id, Spacecraft.tenant_id, Spacecraft.max_simultaneous_contacts)
+    .where(Spacecraft.id.in_(bindparam("ids", expanding=True)))
+    .order_by(Spacecraft.id)
+    .with_for_update(key_share=True)
+)
+_ANTENNAS_FOR_UPDATE = (
+    select(AntennaRow.id, AntennaRow.turnaround_s)
+    .where(AntennaRow.id.in_(bindparam("ids", expanding=True)))
+    .order_by(AntennaRow.id)
+    .with_for_update(key_share=True)
+)
+_MAINTENANCE_NEAR = (
     select(
-        Spacecraft.id.label("spacecraft_id"),
-        Spacecraft.max_simultaneous_contacts,
-        AntennaRow.id.label("antenna_id"),
-        AntennaRow.turnaround_s,
+        MaintenanceWindow.antenna_id,
+        MaintenanceWindow.start,
+        MaintenanceWindow.end,
+        MaintenanceWindow.reason,
     )
-    .join(AntennaRow, AntennaRow.id == bindparam("antenna_id"))
     .where(
-        Spacecraft.id == bindparam("spacecraft_id"),
-        Spacecraft.tenant_id == bindparam("tenant_id"),
-    )
-    # PostgreSQL locks the rows in the order of the FROM list: spacecraft, then antenna.
-    .with_for_update(key_share=True, of=[Spacecraft, AntennaRow])
-)
-_OWNED_SPACECRAFT = select(Spacecraft.id).where(
-    Spacecraft.id == bindparam("spacecraft_id"), Spacecraft.tenant_id == bindparam("tenant_id")
-)
-_MAINTENANCE_OVERLAPPING = (
-    select(MaintenanceWindow.start, MaintenanceWindow.end, MaintenanceWindow.reason)
-    .where(
-        MaintenanceWindow.antenna_id == bindparam("antenna_id"),
+        MaintenanceWindow.antenna_id.in_(bindparam("antenna_ids", expanding=True)),
         MaintenanceWindow.start < bindparam("reserved_end"),
         MaintenanceWindow.end > bindparam("reserved_start"),
     )
     .order_by(MaintenanceWindow.start)
-    .limit(1)
 )
 #: A contact whose blocked span overlaps the new one's (the exclusion constraint's test).
-_NEAR_ON_ANTENNA = and_(
-    Contact.antenna_id == bindparam("antenna_id"),
+_BLOCKED_OVERLAP = and_(
     Contact.reserved_start < bindparam("blocked_end"),
     Contact.blocked_end > bindparam("reserved_start"),
 )
-#: A contact of the spacecraft whose pass overlaps the new one's.
-_DURING_PASS_OF_SPACECRAFT = and_(
-    Contact.spacecraft_id == bindparam("spacecraft_id"),
-    Contact.aos < bindparam("los"),
-    Contact.los > bindparam("aos"),
+_ACTIVE_ON_ANTENNA = (
+    _active()
+    .where(
+        Contact.antenna_id == bindparam("antenna_id"),
+        _BLOCKED_OVERLAP,
+        Contact.id != bindparam("exclude_id"),
+    )
+    .order_by(Contact.reserved_start)
 )
-_NOT_ITSELF = Contact.id != bindparam("exclude_id")
-_ACTIVE_ON_ANTENNA = _active().where(_NEAR_ON_ANTENNA, _NOT_ITSELF).order_by(Contact.reserved_start)
-_ACTIVE_NEARBY = _active().where(or_(_NEAR_ON_ANTENNA, _DURING_PASS_OF_SPACECRAFT), _NOT_ITSELF)
+#: The active contacts near new ones, for both rules: on their antennas, and of their
+#: spacecraft during their passes.
+_ACTIVE_NEAR = _active().where(
+    or_(
+        and_(Contact.antenna_id.in_(bindparam("antenna_ids", expanding=True)), _BLOCKED_OVERLAP),
+        and_(
+            Contact.spacecraft_id.in_(bindparam("spacecraft_ids", expanding=True)),
+            Contact.aos < bindparam("los"),
+            Contact.los > bindparam("aos"),
+        ),
+    )
+)
 _INSERT_CONTACT = insert(Contact)
 _INSERT_AUDIT = insert(AuditRecord)
 
@@ -769,45 +943,48 @@ class _Locked:
     turnaround_s: float
 
 
-def _lock(session: Session, tenant_id: str, spacecraft_id: str, antenna_id: str) -> _Locked:
-    """Lock the tenant's spacecraft and the antenna until commit (PostgreSQL), in one statement.
+@dataclass(frozen=True, slots=True)
+class _Locks:
+    """The spacecraft and antenna rows a write holds until it commits (PostgreSQL)."""
 
-    Writes to one antenna therefore queue, as do writes for one spacecraft.
+    spacecraft: dict[str, _Row]
+    antennas: dict[str, _Row]
 
-    Raises:
-        NotFound: no such spacecraft for this tenant, or no such antenna.
-    """
-    connection = session.connection()
-    found = connection.execute(
-        _SPACECRAFT_AND_ANTENNA_FOR_UPDATE,
-        {"spacecraft_id": spacecraft_id, "tenant_id": tenant_id, "antenna_id": antenna_id},
-    ).first()
-    if found is not None:
-        return _Locked(
-            found.spacecraft_id,
-            found.max_simultaneous_contacts,
-            found.antenna_id,
-            found.turnaround_s,
-        )
-    owned = {"spacecraft_id": spacecraft_id, "tenant_id": tenant_id}
-    if connection.execute(_OWNED_SPACECRAFT, owned).first() is None:
-        raise NotFound("spacecraft", spacecraft_id)
-    raise NotFound("antenna", antenna_id)
+    @classmethod
+    def take(cls, connection: Connection, pairs: Sequence[tuple[str, str]]) -> _Locks:
+        """Lock the rows of ``pairs`` (spacecraft id, antenna id): two statements, any number.
+
+        Writes to one antenna therefore queue, as do writes for one spacecraft.
+        """
+        craft_ids = sorted({spacecraft_id for spacecraft_id, _ in pairs})
+        antenna_ids = sorted({antenna_id for _, antenna_id in pairs})
+        spacecraft = connection.execute(_SPACECRAFT_FOR_UPDATE, {"ids": craft_ids}).all()
+        antennas = connection.execute(_ANTENNAS_FOR_UPDATE, {"ids": antenna_ids}).all()
+        return cls({row.id: row for row in spacecraft}, {row.id: row for row in antennas})
+
+    def of(self, tenant_id: str, spacecraft_id: str, antenna_id: str) -> _Locked:
+        """What the checks need of the tenant's spacecraft and the antenna.
+
+        Raises:
+            NotFound: no such spacecraft for this tenant, or no such antenna.
+        """
+        craft = self.spacecraft.get(spacecraft_id)
+        if craft is None or craft.tenant_id != tenant_id:
+            raise NotFound("spacecraft", spacecraft_id)
+        antenna = self.antennas.get(antenna_id)
+        if antenna is None:
+            raise NotFound("antenna", antenna_id)
+        return _Locked(craft.id, craft.max_simultaneous_contacts, antenna.id, antenna.turnaround_s)
 
 
-def _owned_profile(
-    session: Session, tenant_id: str, profile_id: str | None
-) -> MissionProfile | None:
-    if profile_id is None:
-        return None
-    found = session.scalars(
-        select(MissionProfile).where(
-            MissionProfile.id == profile_id, MissionProfile.tenant_id == tenant_id
-        )
-    ).first()
-    if found is None:
-        raise NotFound("mission profile", profile_id)
-    return found
+def _profiles(session: Session, reservations: Sequence[Reservation]) -> dict[str, MissionProfile]:
+    """The mission profiles ``reservations`` name, by id, whoever owns them."""
+    ids = {r.request.mission_profile_id for r in reservations} - {None}
+    if not ids:
+        return {}
+    return {
+        p.id: p for p in session.scalars(select(MissionProfile).where(MissionProfile.id.in_(ids)))
+    }
 
 
 def _owned_contact(
@@ -860,17 +1037,28 @@ def _audit(
 ) -> None:
     """Append a line about a contact to the audit log, in the session's transaction."""
     session.connection().execute(
-        _INSERT_AUDIT,
-        {
-            "at": at,
-            "tenant_id": tenant_id,
-            "api_key_id": api_key_id,
-            "action": action,
-            "object_type": "contact",
-            "object_id": contact_id,
-            "detail": detail,
-        },
+        _INSERT_AUDIT, _audit_values(at, tenant_id, api_key_id, action, contact_id, detail)
     )
+
+
+def _audit_values(
+    at: datetime,
+    tenant_id: str,
+    api_key_id: str | None,
+    action: str,
+    contact_id: str,
+    detail: dict[str, Any],
+) -> dict[str, Any]:
+    """The audit-log row of a line about a contact."""
+    return {
+        "at": at,
+        "tenant_id": tenant_id,
+        "api_key_id": api_key_id,
+        "action": action,
+        "object_type": "contact",
+        "object_id": contact_id,
+        "detail": detail,
+    }
 
 
 def _column_values(contact: Contact) -> dict[str, Any]:

@@ -10,6 +10,7 @@ clock (:mod:`groundlink.services.lifecycle`) included.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Annotated
 
@@ -35,6 +36,7 @@ from groundlink.api.schemas import (
 from groundlink.contacts.states import ContactStatus
 from groundlink.errors import InvalidInput
 from groundlink.services import booking, lifecycle
+from groundlink.services.batching import Batcher
 
 router = APIRouter(prefix="/contacts", tags=["contacts"])
 
@@ -79,11 +81,16 @@ async def reserve_contact(
     With an ``Idempotency-Key``, a retry of a reservation that succeeded
     returns it (a concurrent duplicate is refused by the booking rule itself).
     """
-    # The busiest route: its database work runs in one worker thread, and its answer is
-    # checked on the event loop, where a plain (sync) route would take a second thread
-    # hand-off for that.
+    # Reservations are booked in batches with those other requests ask for meanwhile
+    # (group commit: services.batching). The common case, a pass given by its times and no
+    # key, needs no other database work and waits for its batch on the event loop.
+    batcher: Batcher[booking.Reservation, Contact] = request.app.state.reservations
+    if body.available_contact_id is None and idempotency_key is None:
+        wanted = _reservation_by_times(body)
+        reservation = booking.Reservation(principal.tenant_id, wanted, now, principal.key_id)
+        return contact_out(await asyncio.wrap_future(batcher.submit(reservation)))
     return await run_in_threadpool(
-        _reserve, body, principal, session, now, request.url.path, idempotency_key
+        _reserve, body, principal, session, now, request.url.path, idempotency_key, batcher
     )
 
 
@@ -94,16 +101,18 @@ def _reserve(
     now: datetime,
     path: str,
     idempotency_key: str | None,
+    batcher: Batcher[booking.Reservation, Contact],
 ) -> ContactOut:
     tenant = principal.tenant_id
-    print_ = fingerprint("POST", path, body)
+    print_ = "" if idempotency_key is None else fingerprint("POST", path, body)
 
     def reserve() -> ContactOut:
-        reservation = _reservation(body, tenant, session, now)
-        row = booking.reserve_contact(
-            session, tenant, reservation, now, api_key_id=principal.key_id
-        )
-        result = contact_out(row)
+        if body.available_contact_id is None:
+            wanted = _reservation_by_times(body)
+        else:
+            wanted = _reservation_of_offer(body, body.available_contact_id, tenant, session, now)
+        reservation = booking.Reservation(tenant, wanted, now, principal.key_id)
+        result = contact_out(batcher.submit(reservation).result())
         # The booking commits in its own transaction (retried on deadlocks); the key after it.
         if idempotency_key is not None:
             with write_transaction(session):
@@ -113,46 +122,54 @@ def _reserve(
     return create_once(session, tenant, idempotency_key, print_, ContactOut, reserve)
 
 
-def _reservation(
-    body: ContactCreate, tenant_id: str, session: Session, now: datetime
-) -> booking.ReservationRequest:
-    """The reservation ``body`` asks for: by its times, or by an available contact's id."""
-    given: dict[str, object] = {"antenna_id": body.antenna_id, "aos": body.aos, "los": body.los}
-    if body.available_contact_id is None:
-        for name, value in given.items():
-            if value is None:
-                raise InvalidInput(name, None, "a value (or available_contact_id instead)")
-        assert body.antenna_id is not None and body.aos is not None and body.los is not None
-        antenna_id, aos, los = body.antenna_id, body.aos, body.los
-        tca, max_elevation_deg = body.tca, body.max_elevation_deg
-        prepass_s, postpass_s = body.prepass_s, body.postpass_s
-    else:
-        given |= {"tca": body.tca, "max_elevation_deg": body.max_elevation_deg}
-        for name, value in given.items():
-            if value is not None:
-                raise InvalidInput(
-                    name, str(value), "no value: available_contact_id gives the antenna and times"
-                )
-        offer = available.resolve_available_contact(
-            session,
-            tenant_id,
-            body.available_contact_id,
-            body.spacecraft_id,
-            body.mission_profile_id,
-            now,
-        )
-        antenna_id, aos, los = offer.antenna_id, offer.aos, offer.los
-        tca, max_elevation_deg = offer.tca, offer.max_elevation_deg
-        # Hold the antenna over the span the listing showed (its profile's pre/post-pass).
-        prepass_s = round((offer.aos - offer.reserved_start).total_seconds())
-        postpass_s = round((offer.reserved_end - offer.los).total_seconds())
+def _reservation_by_times(body: ContactCreate) -> booking.ReservationRequest:
+    """The reservation ``body`` asks for by its antenna and times."""
+    for name in ("antenna_id", "aos", "los"):
+        if getattr(body, name) is None:
+            raise InvalidInput(name, None, "a value (or available_contact_id instead)")
+    assert body.antenna_id is not None and body.aos is not None and body.los is not None
     return booking.ReservationRequest(
         spacecraft_id=body.spacecraft_id,
-        antenna_id=antenna_id,
-        aos=aos,
-        los=los,
-        tca=tca,
-        max_elevation_deg=max_elevation_deg,
+        antenna_id=body.antenna_id,
+        aos=body.aos,
+        los=body.los,
+        tca=body.tca,
+        max_elevation_deg=body.max_elevation_deg,
+        mission_profile_id=body.mission_profile_id,
+        prepass_s=body.prepass_s,
+        postpass_s=body.postpass_s,
+    )
+
+
+def _reservation_of_offer(
+    body: ContactCreate, offer_id: str, tenant_id: str, session: Session, now: datetime
+) -> booking.ReservationRequest:
+    """The reservation of the available contact ``offer_id`` that ``body`` names."""
+    given = {
+        "antenna_id": body.antenna_id,
+        "aos": body.aos,
+        "los": body.los,
+        "tca": body.tca,
+        "max_elevation_deg": body.max_elevation_deg,
+    }
+    for name, value in given.items():
+        if value is not None:
+            raise InvalidInput(
+                name, str(value), "no value: available_contact_id gives the antenna and times"
+            )
+    offer = available.resolve_available_contact(
+        session, tenant_id, offer_id, body.spacecraft_id, body.mission_profile_id, now
+    )
+    # Hold the antenna over the span the listing showed (its profile's pre/post-pass).
+    prepass_s = round((offer.aos - offer.reserved_start).total_seconds())
+    postpass_s = round((offer.reserved_end - offer.los).total_seconds())
+    return booking.ReservationRequest(
+        spacecraft_id=body.spacecraft_id,
+        antenna_id=offer.antenna_id,
+        aos=offer.aos,
+        los=offer.los,
+        tca=offer.tca,
+        max_elevation_deg=offer.max_elevation_deg,
         mission_profile_id=body.mission_profile_id,
         prepass_s=prepass_s if body.prepass_s is None else body.prepass_s,
         postpass_s=postpass_s if body.postpass_s is None else body.postpass_s,
