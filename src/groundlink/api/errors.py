@@ -24,6 +24,8 @@ status  code                        when
 422     ``invalid_input``           ``field``, ``value``, ``expected`` (and ``line``)
 429     ``rate_limited``            the key's request rate is spent; ``Retry-After``
                                     header and ``retry_after_s`` (whole seconds)
+503     ``database_unavailable``    the database cannot be reached (or stays locked);
+                                    nothing was changed; ``Retry-After`` header
 ======  ==========================  ==================================================
 
 413 and 429 come from :mod:`groundlink.api.limits`, before any route runs;
@@ -39,7 +41,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from groundlink.contacts.conflicts import iso_z
@@ -92,6 +94,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         (409, "Conflict: contact taken, locked, stale or in the wrong state"),
         (413, "Request body larger than the server's limit (`max_body_bytes`)"),
         (429, "Too many requests for this API key; retry after `Retry-After` seconds"),
+        (503, "The database cannot be reached; retry after `Retry-After` seconds"),
     )
 }
 ERROR_RESPONSES[429]["headers"] = {
@@ -277,6 +280,18 @@ def install_error_handlers(app: FastAPI) -> None:
             "request", "(a value)", "text without NUL characters, numbers in range"
         )
         return invalid_input_response(refused, input_location(request, refused.field))
+
+    @app.exception_handler(OperationalError)
+    async def _database_down(_request: Request, error: OperationalError) -> JSONResponse:
+        # A lost connection or a lock held too long: the transaction was rolled back.
+        _log.warning("database unavailable: %s", error.orig)
+        return envelope(
+            503,
+            "database_unavailable",
+            "the database cannot be reached right now; nothing was changed, retry shortly",
+            {"Retry-After": "1"},
+            retry_after_s=1,
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, error: StarletteHTTPException) -> JSONResponse:
