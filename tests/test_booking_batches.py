@@ -103,31 +103,48 @@ def _outcome(answer: Contact | GroundlinkError, position: dict[str, int]) -> tup
     return (type(answer).__name__, str(answer).split()[0])  # the field or object named
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize(("seed", "read_span_min"), [(1, None), (2, None), (3, 20), (4, 20)])
 def test_a_batch_answers_as_the_same_reservations_one_after_another(
-    sessions: sessionmaker[Session], seed: int
+    sessions: sessionmaker[Session],
+    monkeypatch: pytest.MonkeyPatch,
+    seed: int,
+    read_span_min: float | None,
 ) -> None:
-    wishes = _wishes(seed, 60)
+    """Both networks first get the same 30 contacts one by one; then 60 more reservations
+    go in one batch on one network and one by one on the other. With ``read_span_min``,
+    the batch reads the contacts booked before it in many overlapping groups."""
+    if read_span_min is not None:
+        monkeypatch.setattr(booking, "READ_SPAN", timedelta(minutes=read_span_min))
+    wishes = _wishes(seed, 90)
+    before, wanted = wishes[:30], wishes[30:]
     batched_network, single_network = _network(sessions), _network(sessions)
 
-    with sessions() as session:
-        batched = reserve_contacts(session, [_reservation(batched_network, w) for w in wishes])
-    single: list[Contact | GroundlinkError] = []
-    for wish in wishes:
-        with sessions() as session:
-            single += reserve_contacts(session, [_reservation(single_network, wish)])
+    def one_by_one(network: Network, some: list[Wish]) -> list[Contact | GroundlinkError]:
+        answers: list[Contact | GroundlinkError] = []
+        for wish in some:
+            with sessions() as session:
+                answers += reserve_contacts(session, [_reservation(network, wish)])
+        return answers
 
-    def outcomes(answers: list[Contact | GroundlinkError]) -> list[tuple[object, ...]]:
-        position = {a.id: i for i, a in enumerate(answers) if isinstance(a, Contact)}
+    booked_before = [one_by_one(network, before) for network in (batched_network, single_network)]
+    with sessions() as session:
+        batched = reserve_contacts(session, [_reservation(batched_network, w) for w in wanted])
+    single = one_by_one(single_network, wanted)
+
+    def outcomes(
+        earlier: list[Contact | GroundlinkError], answers: list[Contact | GroundlinkError]
+    ) -> list[tuple[object, ...]]:
+        everything = [*earlier, *answers]
+        position = {a.id: i for i, a in enumerate(everything) if isinstance(a, Contact)}
         return [_outcome(answer, position) for answer in answers]
 
-    assert outcomes(batched) == outcomes(single)
-    kinds = {outcome[0] for outcome in outcomes(batched)}
+    assert outcomes(booked_before[0], batched) == outcomes(booked_before[1], single)
+    kinds = {outcome[0] for outcome in outcomes(booked_before[0], batched)}
     # The mixture exercises every path: booked, conflicts, and refusals of other kinds.
     assert {"booked", "conflict", "NotFound", "AntennaUnavailable", "InvalidInput"} <= kinds
 
     # What the batch booked is stored, each with its audit line.
-    booked_ids = {a.id for a in batched if isinstance(a, Contact)}
+    booked_ids = {a.id for a in [*booked_before[0], *batched] if isinstance(a, Contact)}
     with sessions() as session:
         stored = set(
             session.scalars(

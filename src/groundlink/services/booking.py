@@ -103,6 +103,8 @@ MAX_PAGE_SIZE = 100
 MAX_LIST_WINDOW = timedelta(days=31)
 #: How many times a transaction that lost a deadlock or a lock wait is run again.
 MAX_ATTEMPTS = 5
+#: Longest span whose booked contacts one batch of reservations reads in one query.
+READ_SPAN = timedelta(days=1)
 
 _ACTIVE = [status.value for status in ACTIVE_STATUSES]
 #: A row of a Core query: its columns are named by the query.
@@ -730,33 +732,40 @@ class _Busy:
     def around(cls, connection: Connection, wanted: Sequence[tuple[_Locked, _Spans]]) -> _Busy:
         """Maintenance and active contacts that may be in the way of ``wanted``.
 
-        Two queries, over the antennas and spacecraft of ``wanted`` and the
-        span from the earliest to the latest of them.
+        Two queries per group of ``wanted`` that fits in :data:`READ_SPAN`
+        (one group for reservations asked for together, as a rule), each over
+        the group's antennas and spacecraft from its earliest to its latest
+        span: reservations far apart in time do not read the contacts between
+        them.
         """
-        if not wanted:
-            return cls([], [])
-        spans = [spans for _, spans in wanted]
-        antenna_ids = sorted({locked.antenna_id for locked, _ in wanted})
-        maintenance = connection.execute(
-            _MAINTENANCE_NEAR,
-            {
-                "antenna_ids": antenna_ids,
-                "reserved_start": min(s.reserved_start for s in spans),
-                "reserved_end": max(s.reserved_end for s in spans),
-            },
-        ).all()
-        contacts = connection.execute(
-            _ACTIVE_NEAR,
-            {
-                "antenna_ids": antenna_ids,
-                "reserved_start": min(s.reserved_start for s in spans),
-                "blocked_end": max(s.blocked_end for s in spans),
-                "spacecraft_ids": sorted({locked.spacecraft_id for locked, _ in wanted}),
-                "aos": min(s.aos for s in spans),
-                "los": max(s.los for s in spans),
-            },
-        ).all()
-        return cls(maintenance, contacts)
+        maintenance: dict[tuple[str, datetime, datetime], _Row] = {}
+        contacts: dict[str, _Row] = {}  # by id: a contact near two groups counts once
+        for group in _groups_in_time(wanted):
+            spans = [spans for _, spans in group]
+            antenna_ids = sorted({locked.antenna_id for locked, _ in group})
+            for row in connection.execute(
+                _MAINTENANCE_NEAR,
+                {
+                    "antenna_ids": antenna_ids,
+                    "reserved_start": min(s.reserved_start for s in spans),
+                    "reserved_end": max(s.reserved_end for s in spans),
+                },
+            ):
+                maintenance[(row.antenna_id, row.start, row.end)] = row
+            for row in connection.execute(
+                _ACTIVE_NEAR,
+                {
+                    "antenna_ids": antenna_ids,
+                    "reserved_start": min(s.reserved_start for s in spans),
+                    "blocked_end": max(s.blocked_end for s in spans),
+                    "spacecraft_ids": sorted({locked.spacecraft_id for locked, _ in group}),
+                    "aos": min(s.aos for s in spans),
+                    "los": max(s.los for s in spans),
+                },
+            ):
+                contacts[row.id] = row
+        ordered = sorted(maintenance.values(), key=lambda row: row.start)
+        return cls(ordered, list(contacts.values()))
 
     def add(self, contact: _Row | Contact) -> None:
         """Count ``contact`` (active) as booked from now on."""
@@ -816,6 +825,19 @@ class _Busy:
                 (spans.aos, spans.los),
                 (first_window.start, first_window.end),
             )
+
+
+def _groups_in_time(
+    wanted: Sequence[tuple[_Locked, _Spans]],
+) -> list[list[tuple[_Locked, _Spans]]]:
+    """``wanted`` in groups, by reserved start, each within :data:`READ_SPAN`."""
+    groups: list[list[tuple[_Locked, _Spans]]] = []
+    for item in sorted(wanted, key=lambda item: item[1].reserved_start):
+        if groups and item[1].blocked_end - groups[-1][0][1].reserved_start <= READ_SPAN:
+            groups[-1].append(item)
+        else:
+            groups.append([item])
+    return groups
 
 
 #: What the conflict rule reads of a booked contact (:func:`_window`), and whose it is.
