@@ -2,7 +2,8 @@
 
     python bench/schedule.py [--size small --size large] [--satnet] [--seed 1]
                              [--limits 10 60] [--large-limits 10 60 120] [--satnet-limit 60]
-                             [--fairness on|off] [--json] [--save-instances DIR]
+                             [--fairness on|off] [--satnet-fairness both|on|off]
+                             [--json] [--save-instances DIR]
 
 **Generated instances** (:func:`generate`), seeded, from the reference data
 in ``../shared/data``: ``small`` is 300 spacecraft x 20 antennas x 24 h,
@@ -44,9 +45,12 @@ instance at the shortest limit.
 **SatNet** (``--satnet``): both weeks of ``../shared/data/satnet`` read
 with :func:`groundlink.scheduling.satnet.parse_satnet_week`, solved at
 ``--satnet-limit`` with the fairness floor on (the default) and off (hours
-alone, the paper's RL objective); reported as the paper does: hours
-allocated of hours requested, requests satisfied, U_max and U_rms, with
-value (= hours), bound and gap.
+alone, the paper's RL objective; ``--satnet-fairness on|off`` runs only
+one); reported as the paper does: hours allocated of hours requested,
+requests satisfied, U_max and U_rms, with value (= hours), bound (and its
+method: the whole-track Lagrangian of
+:mod:`groundlink.scheduling.satnet_bound` where it is below the LP's), gap
+and the solver's path.
 
 Progress on stderr; the summary tables (or ``--json``) on stdout. Figures
 go in ``bench/README.md``.
@@ -357,8 +361,10 @@ def measure_outage(
     }
 
 
-def measure_satnet(limit_s: float, say: Console) -> list[dict[str, Any]]:
-    """Both SatNet weeks at ``limit_s``, fairness on and off: the paper's metrics and the gap."""
+def measure_satnet(
+    limit_s: float, say: Console, fairness: tuple[bool, ...] = (True, False)
+) -> list[dict[str, Any]]:
+    """Both SatNet weeks at ``limit_s``, fairness on and/or off: the paper's metrics and the gap."""
     rows = []
     for week in ("W10_2018", "W20_2018"):
         folder = DATA / "satnet"
@@ -366,7 +372,7 @@ def measure_satnet(limit_s: float, say: Console) -> list[dict[str, Any]]:
         instance = parse_satnet_week(
             (folder / f"{week}.json").read_bytes(), maintenance=maintenance
         )
-        for fair in (True, False):
+        for fair in fairness:
             say.print(f"[{week}] auto, {limit_s:g} s, fairness {'on' if fair else 'off'}")
             began = time.perf_counter()
             schedule = solve(instance, time_limit_s=limit_s, method="auto", fairness=fair)
@@ -392,6 +398,7 @@ def _satnet_row(
         "bound": schedule.bound,
         "bound_method": schedule.bound_method,
         "gap": schedule.gap,
+        "solver": schedule.solver,
         "wall_s": wall_s,
         "tracks": len(tracks),
     }
@@ -479,6 +486,12 @@ def main() -> None:
     parser.add_argument("--large-limits", type=float, nargs="+", default=[10.0, 60.0, 120.0])
     parser.add_argument("--satnet-limit", type=float, default=60.0)
     parser.add_argument(
+        "--satnet-fairness",
+        choices=("both", "on", "off"),
+        default="both",
+        help="SatNet runs with the fairness floor, without it (hours alone), or both",
+    )
+    parser.add_argument(
         "--fairness",
         choices=("on", "off"),
         default="on",
@@ -506,7 +519,8 @@ def main() -> None:
                 measure_instance(generated, limits, progress, fair=args.fairness == "on")
             )
     if args.satnet:
-        results["satnet"] = measure_satnet(args.satnet_limit, progress)
+        fairness = {"both": (True, False), "on": (True,), "off": (False,)}[args.satnet_fairness]
+        results["satnet"] = measure_satnet(args.satnet_limit, progress, fairness)
     if args.json:
         sys.stdout.write(json.dumps(results, indent=1, default=str) + "\n")
     else:

@@ -1080,6 +1080,11 @@ class _Block:
             demand = self._units(request, request.demand)
             kept = self._units(request, self.kept_served[r])
             room = demand - kept
+            if request.max_contacts is not None:
+                # Also where the kept contacts serve the whole demand: contacts beyond the
+                # limit are invalid even when they add nothing.
+                left = request.max_contacts - self.kept_contacts[r]
+                model.add(sum(self.literals[m] for m in members) <= max(0, left))
             if room <= 0:
                 continue
             weight_units = max(1, round(request.weight * self.value_scale))
@@ -1100,9 +1105,6 @@ class _Block:
                     hint_value = 0
             model.add_hint(value, hint_value)
             by_value[request.tenant].append(value)
-            if request.max_contacts is not None:
-                left = request.max_contacts - self.kept_contacts[r]
-                model.add(sum(self.literals[m] for m in members) <= max(0, left))
             values.append(value)
         shortfalls = self._fairness(by_value)
         if values:

@@ -13,6 +13,12 @@ keeping the best valid schedule at every step:
 4. **CP-SAT polish** (:func:`~.cpsat.optimise`) on the rest of the time,
    from the best schedule so far.
 
+**SatNet-like weeks** (no slew, no turnaround, tracks of minutes to hours:
+:func:`~.satnet_search.applies`) add, after step 3, the whole-track
+Lagrangian bound of :mod:`.satnet_bound` (at most 15% of the time; the
+smaller bound is reported), and replace step 4 by the window search of
+:mod:`.satnet_search` (exact CP-SAT blocks over 8-hour windows).
+
 ``method="greedy"`` stops after step 2, ``"cpsat"`` skips step 3,
 ``"auto"`` runs all four. The result's ``status`` is ``"optimal"`` when
 CP-SAT proved an exact model optimal or the value reaches the bound,
@@ -54,6 +60,9 @@ from groundlink.scheduling.fairness import FairnessRule, tenant_shares
 from groundlink.scheduling.feasibility import index_instance
 from groundlink.scheduling.greedy import greedy_schedule
 from groundlink.scheduling.model import Instance, Schedule, ScheduledContact
+from groundlink.scheduling.satnet_bound import GRID_S, track_bound
+from groundlink.scheduling.satnet_search import applies as satnet_like
+from groundlink.scheduling.satnet_search import improve as search_windows
 from groundlink.scheduling.validate import check_schedule, schedule_value
 
 Method = Literal["auto", "greedy", "cpsat"]
@@ -63,6 +72,8 @@ ProgressCallback = Callable[[str, float], None]
 FAIR_FLOOR = 0.8
 #: Share of the time budget the bound may take at most.
 _BOUND_SHARE = 0.4
+#: SatNet-like instances: share of the time budget for the whole-track bound (at most).
+_TRACK_BOUND_SHARE = 0.15
 #: Values this close (relative) count as equal to the bound: proven optimal.
 _OPTIMAL_GAP = 1e-9
 #: A bound this close to the value (relative, at least in absolute value units) is the value.
@@ -117,6 +128,8 @@ class _Run:
         self.solver = "greedy"
         self.status: Literal["optimal", "feasible", "heuristic"] = "heuristic"
         self.unfair_value: float | None = None
+        # DSN-like weeks (no slew, tracks of hours): window search and the whole-track bound.
+        self.satnet_like = satnet_like(instance)
 
     def elapsed(self) -> float:
         return time.perf_counter() - self.began
@@ -174,13 +187,17 @@ class _Run:
                 index=self.index,
             )
             self.offer(ordered, "greedy ordered by LP values")
-        if method != "greedy" and self.left() > 0.05 and not self._at_bound(bound):
-            bound_value, bound_method = self._polish(bound)
+        if self.satnet_like:
+            # Before the search, which then has all the time the bound leaves.
+            bound_value, bound_method = self._whole_track_bound(bound_value, bound_method)
+        at_bound = self.best_value >= bound_value * (1 - _OPTIMAL_GAP) - 1e-12
+        if method != "greedy" and self.left() > 0.05 and not at_bound:
+            if self.satnet_like:
+                self._search_windows()
+            else:
+                bound_value, bound_method = self._polish(bound)
         self.tell("explaining")
         return self._schedule(bound_value, bound_method)
-
-    def _at_bound(self, bound: LpBound) -> bool:
-        return self.best_value >= bound.value * (1 - _OPTIMAL_GAP) - 1e-12
 
     def _polish(self, bound: LpBound) -> tuple[float, str]:
         """CP-SAT on the rest of the time; returns the bound to report."""
@@ -192,11 +209,9 @@ class _Run:
             if self.progress is not None:
                 self.progress("CP-SAT", min(1.0, (base + at_s) / self.time_limit_s))
 
-        # Leave time for the explanations and shares at the end (about 1.5 s at 1,000 x 60).
-        reserve = min(0.25 * self.time_limit_s, 0.05 + 1e-5 * len(self.instance.opportunities))
         result = optimise_in_detail(
             self.instance,
-            time_limit_s=max(0.05, self.left() - reserve),
+            time_limit_s=max(0.05, self.left() - self._reserve()),
             hint=self.best,
             on_improvement=improved,
             fair_floor=FAIR_FLOOR if self.fairness else None,
@@ -210,6 +225,45 @@ class _Run:
         if result.bound is not None and result.bound < bound.value:
             return result.bound, "CP-SAT (exact model, proven bound)"
         return bound.value, bound.method
+
+    def _reserve(self) -> float:
+        """Time to leave for the explanations and shares at the end (1.5 s at 1,000 x 60)."""
+        return min(0.25 * self.time_limit_s, 0.05 + 1e-5 * len(self.instance.opportunities))
+
+    def _search_windows(self) -> None:
+        """SatNet-like: CP-SAT blocks over time windows (:mod:`.satnet_search`) on the time
+        left, less a reserve for the explanations (as :meth:`_polish`)."""
+        self.tell("CP-SAT")
+        base = self.elapsed()
+
+        def improved(value: float, at_s: float) -> None:
+            del value
+            if self.progress is not None:
+                self.progress("CP-SAT", min(1.0, (base + at_s) / self.time_limit_s))
+
+        contacts = search_windows(
+            self.instance,
+            self.best,
+            time_limit_s=max(0.05, self.left() - self._reserve()),
+            fair_floor=FAIR_FLOOR if self.fairness else None,
+            on_improvement=improved,
+        )
+        self.status = "feasible"
+        if not self.offer(contacts, f"{self.solver} + CP-SAT windows"):
+            self.solver = f"{self.solver} (CP-SAT windows found nothing better)"
+
+    def _whole_track_bound(self, bound_value: float, bound_method: str) -> tuple[float, str]:
+        """SatNet-like: the smaller of the bound so far and the whole-track Lagrangian."""
+        self.tell("bound (whole tracks)")
+        found = track_bound(
+            self.instance,
+            time_limit_s=max(0.1, min(self.left(), _TRACK_BOUND_SHARE * self.time_limit_s)),
+            best_known=self.best_value,
+            index=self.index,
+        )
+        if found is not None and found.value < bound_value:
+            return found.value, f"lagrangian, whole tracks on a {GRID_S / 60:g}-minute grid"
+        return bound_value, bound_method
 
     def _schedule(self, bound_value: float, bound_method: str) -> Schedule:
         value = self.best_value
