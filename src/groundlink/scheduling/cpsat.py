@@ -85,8 +85,9 @@ from __future__ import annotations
 import itertools
 import math
 import time
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
@@ -609,7 +610,9 @@ class _Block:
         count = len(problem.requests)
         self.kept_served = [0.0] * count
         self.kept_contacts = [0] * count
-        for fact in map(problem.fact, held):
+        # Looked up once: the model-building steps below each walk every held contact.
+        self.held_facts = [problem.fact(contact) for contact in held]
+        for fact in self.held_facts:
             if fact.request >= 0:
                 self.kept_served[fact.request] += fact.served
                 self.kept_contacts[fact.request] += 1
@@ -758,7 +761,7 @@ class _Block:
             else:
                 blocked.append((start, end + turnaround))
         position = problem.index.resource_index[resource_id]
-        for fact in map(problem.fact, self.held):
+        for fact in self.held_facts:
             if position in fact.resources:
                 blocked.append((fact.hold_start, fact.hold_end + turnaround))
         intervals = []
@@ -814,10 +817,13 @@ class _Block:
         before one (the worst-case slew, as the trimmed edge's pointing is unknown)."""
         problem = self.problem
         index = problem.index
+        single = [o.resources[0] for o in self.opportunities if len(o.resources) == 1]
+        used = {index.resource_index[resource_id] for resource_id in single}
         held: dict[int, list[tuple[float, float]]] = defaultdict(list)
-        for fact in map(problem.fact, self.held):
+        for fact in self.held_facts:
             for where in fact.resources:
-                held[where].append((fact.hold_start, fact.hold_end))
+                if where in used:
+                    held[where].append((fact.hold_start, fact.hold_end))
         # Per antenna: the held holds' starts and ends, each sorted, and the least gap the
         # rule leaves after a hold (turnaround + worst slew).
         antennas = {}
@@ -832,7 +838,8 @@ class _Block:
                 nan=0.0,
             )
             gap = resource.turnaround_s + float(slew)
-            antennas[where] = (np.sort(table[:, 0]), np.sort(table[:, 1]), gap)
+            # Sorted lists, searched with bisect: a numpy search per scalar costs ten times more.
+            antennas[where] = (sorted(table[:, 0].tolist()), sorted(table[:, 1].tolist()), gap)
         spans: list[tuple[int, int, float, float]] = []
         for position, opportunity in enumerate(self.opportunities):
             if len(opportunity.resources) != 1:
@@ -856,17 +863,17 @@ class _Block:
             if length < shortest or high - low < shortest:
                 continue
             # Starts just after a hold that ends inside the window.
-            first = np.searchsorted(hold_ends, low - gap - request.setup_s, side="right")
-            last = np.searchsorted(hold_ends, high - shortest - gap - request.setup_s, side="left")
-            for hold_end in hold_ends[first:last].tolist():
+            first = bisect_right(hold_ends, low - gap - request.setup_s)
+            last = bisect_left(hold_ends, high - shortest - gap - request.setup_s)
+            for hold_end in hold_ends[first:last]:
                 start = math.ceil((hold_end + gap + request.setup_s) * 1000.0) / 1000.0
                 end = min(high, start + length)
                 if end - start >= shortest and end - start <= request.max_duration_s:
                     spans.append((position, r, start, end))
             # Ends just before a hold that starts inside the window.
-            first = np.searchsorted(hold_starts, low + shortest + gap + request.teardown_s)
-            last = np.searchsorted(hold_starts, high + gap + request.teardown_s, side="right")
-            for hold_start in hold_starts[first:last].tolist():
+            first = bisect_left(hold_starts, low + shortest + gap + request.teardown_s)
+            last = bisect_right(hold_starts, high + gap + request.teardown_s)
+            for hold_start in hold_starts[first:last]:
                 end = math.floor((hold_start - gap - request.teardown_s) * 1000.0) / 1000.0
                 start = max(low, end - length)
                 if end - start >= shortest and end - start <= request.max_duration_s:
@@ -897,7 +904,7 @@ class _Block:
         """Rows of the held contacts whose holds come near ``[low_s, high_s)``."""
         rows = [
             (-1, resource, fact.hold_start, fact.hold_end, *fact.pointing)
-            for fact in map(self.problem.fact, self.held)
+            for fact in self.held_facts
             if fact.hold_end >= low_s and fact.hold_start <= high_s
             for resource in fact.resources
         ]
@@ -991,7 +998,7 @@ class _Block:
     ) -> None:
         """At most k contacts at once per spacecraft, held contacts included, on ranks."""
         problem, model = self.problem, self.model
-        held_spans = self._held_spans()
+        held_spans = self._held_spans(spans.keys())
         for spacecraft, own in spans.items():
             lo = min(s for s, _, _ in own)
             hi = max(e for _, e, _ in own)
@@ -1016,17 +1023,18 @@ class _Block:
             else:
                 model.add_cumulative(intervals, [1] * len(intervals), limit)
 
-    def _held_spans(self) -> dict[str, list[tuple[float, float]]]:
+    def _held_spans(self, spacecraft: Collection[str]) -> dict[str, list[tuple[float, float]]]:
+        """The held contacts' passes, ``(start_s, end_s)``, of each of ``spacecraft``."""
         held: dict[str, list[tuple[float, float]]] = defaultdict(list)
-        for contact, fact in zip(self.held, map(self.problem.fact, self.held), strict=True):
-            if fact.spacecraft:
+        for contact, fact in zip(self.held, self.held_facts, strict=True):
+            if fact.spacecraft in spacecraft:
                 held[fact.spacecraft].append((contact.start_s, contact.end_s))
         return held
 
     def _spacecraft_constraints(self, spans: dict[str, list[cp_model.IntervalVar]]) -> None:
         """Flexible model: at most k contacts at once per spacecraft, held contacts as fixed."""
         problem, model = self.problem, self.model
-        held_spans = self._held_spans()
+        held_spans = self._held_spans(spans.keys())
         for spacecraft, intervals in spans.items():
             for start, end in held_spans.get(spacecraft, []):
                 low = self._ticks(start, up=False)
