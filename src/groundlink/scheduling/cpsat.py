@@ -313,8 +313,17 @@ def _large_neighbourhood_search(
 def _neighbourhood(
     choose: Neighbourhoods, kind: str, problem: _Problem, incumbent: list[ScheduledContact]
 ) -> IntArray:
-    """The next neighbourhood of that kind (:data:`NEIGHBOURHOODS`) around ``incumbent``."""
+    """The next neighbourhood of that kind (:data:`NEIGHBOURHOODS`) around ``incumbent``.
+
+    Short requests are drawn in proportion to what serving them would add to
+    the objective: the value they lack, times ``1 + FAIRNESS_PRICE`` for the
+    requests of tenants below their fairness floor.
+    """
     lost = problem.lost_value(incumbent)
+    below_floor = {tenant for tenant, lack in problem.deficits(incumbent).items() if lack > 0}
+    if below_floor:
+        starved = np.array([r.tenant in below_floor for r in problem.requests])
+        lost = np.where(starved, lost * (1 + FAIRNESS_PRICE), lost)
     if kind == "requests":
         return choose.request_chain(lost, problem.holds(incumbent))
     return choose.time_block(lost)
