@@ -177,6 +177,9 @@ def test_fairness() -> None:
     explained = explain_unserved(instance, schedule)
     assert only(explained, "a2").reason == "fairness"
     assert only(explained, "b2").reason == "busy_same_or_lower_priority"
+    # A schedule made without the fairness floor never blames fairness.
+    unfair = explain_unserved(instance, schedule, fairness=False)
+    assert only(unfair, "a2").reason == "busy_same_or_lower_priority"
 
 
 def test_unused_capacity() -> None:

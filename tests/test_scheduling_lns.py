@@ -103,7 +103,7 @@ def test_a_block_clashing_with_a_newer_result_is_not_merged() -> None:
         ],
         [Resource("A1", station="S1"), Resource("A2", station="S2")],
     )
-    problem = cpsat._Problem(instance)
+    problem = cpsat.BlockProblem(instance)
     base: list[ScheduledContact] = []
     first = [ScheduledContact("a", 1, ("A1",), 0, 600)]
     clashing = ScheduledContact("b", 2, ("A1",), 0, 600)

@@ -211,7 +211,7 @@ def optimise_in_detail(
     the search lifts starved tenants where that costs less than the price.
     """
     began = time.perf_counter()
-    problem = _Problem(instance, fair_floor)
+    problem = BlockProblem(instance, fair_floor)
     incumbent = problem.start_from(hint)
     value = problem.value(incumbent)
 
@@ -252,7 +252,7 @@ def _since(began: float) -> float:
 
 
 def _large_neighbourhood_search(
-    problem: _Problem,
+    problem: BlockProblem,
     usable: IntArray,
     incumbent: list[ScheduledContact],
     began: float,
@@ -265,7 +265,7 @@ def _large_neighbourhood_search(
     Neighbourhoods follow :data:`NEIGHBOURHOODS` in turn, ``workers`` at once
     on one CP-SAT thread each (a block of 300 gains as much per CPU second on
     one thread as on two). A block solved against an older incumbent is
-    merged into the current one when :meth:`_Problem.merge` finds it still
+    merged into the current one when :meth:`BlockProblem.merge` finds it still
     valid there. Seeded, but which blocks overlap depends on timing.
     """
     index = problem.index
@@ -311,7 +311,7 @@ def _large_neighbourhood_search(
 
 
 def _neighbourhood(
-    choose: Neighbourhoods, kind: str, problem: _Problem, incumbent: list[ScheduledContact]
+    choose: Neighbourhoods, kind: str, problem: BlockProblem, incumbent: list[ScheduledContact]
 ) -> IntArray:
     """The next neighbourhood of that kind (:data:`NEIGHBOURHOODS`) around ``incumbent``.
 
@@ -359,8 +359,12 @@ class _Outcome:
     bound: float | None = None
 
 
-class _Problem:
-    """The instance with what every block needs: lookups, units, maintenance, fixed contacts."""
+class BlockProblem:
+    """The instance with what every block needs: lookups, units, maintenance, fixed contacts.
+
+    Shared by the neighbourhood searches: this module's, and the SatNet
+    window search of :mod:`.satnet_search`.
+    """
 
     def __init__(self, instance: Instance, fair_floor: float | None = None) -> None:
         self.instance = instance
@@ -600,7 +604,7 @@ class _Block:
 
     def __init__(
         self,
-        problem: _Problem,
+        problem: BlockProblem,
         free: IntArray,
         kept: list[ScheduledContact],
         hint: list[ScheduledContact],

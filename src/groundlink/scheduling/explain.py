@@ -92,13 +92,15 @@ def explain_unserved(
     *,
     index: IndexedInstance | None = None,
     rule: FairnessRule | None = None,
+    fairness: bool = True,
 ) -> tuple[Unserved, ...]:
     """One :class:`~.model.Unserved` per request served less than its demand, in request order.
 
     ``served`` counts what ``contacts`` serve (its unit); the reason and
     its sentence follow the rules of the module docstring. ``index`` and
     ``rule`` are the instance's index and fairness rule when the caller has
-    them already.
+    them already. ``fairness=False``: the schedule was made without the
+    fairness floor, so ``fairness`` is never the reason given.
     """
     index = index or index_instance(instance)
     served = served_by_request(instance, contacts)
@@ -110,7 +112,11 @@ def explain_unserved(
         full.add(contact)
     maintenance_only = Timeline(index)
     rule = rule or FairnessRule(instance, index)
-    shares = {s.tenant: s.ratio for s in tenant_shares(instance, contacts, rule=rule)}
+    shares = (
+        {s.tenant: s.ratio for s in tenant_shares(instance, contacts, rule=rule)}
+        if fairness
+        else {}  # every tenant counts as at its fair share: no verdict "fairness"
+    )
     reachable = reachable_amounts(index)
     used = {c.opportunity for c in contacts if not c.fixed}
     own_counts = Counter(c.request for c in contacts if c.request)

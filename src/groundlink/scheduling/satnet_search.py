@@ -32,7 +32,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from groundlink.scheduling.cpsat import _Problem
+from groundlink.scheduling.cpsat import BlockProblem
 from groundlink.scheduling.feasibility import TIME_TOLERANCE_S
 from groundlink.scheduling.model import Instance, ScheduledContact
 from groundlink.scheduling.satnet_bound import applies as whole_track_bound_applies
@@ -92,7 +92,7 @@ def improve(
     share of their fair value.
     """
     began = time.perf_counter()
-    problem = _Problem(instance, fair_floor)
+    problem = BlockProblem(instance, fair_floor)
     incumbent = problem.start_from(whole_seconds(instance, hint))
     usable = problem.usable_opportunities()
     if len(usable) == 0:

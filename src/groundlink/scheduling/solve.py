@@ -283,7 +283,9 @@ class _Run:
             solve_s=self.elapsed(),
             status=self.status,
             shares=tenant_shares(self.instance, self.best, rule=self.rule),
-            unserved=explain_unserved(self.instance, self.best, index=self.index, rule=self.rule),
+            unserved=explain_unserved(
+                self.instance, self.best, index=self.index, rule=self.rule, fairness=self.fairness
+            ),
             fairness_loss=loss,
         )
         self.tell("done")
