@@ -201,19 +201,11 @@ class _Run:
 
     def _polish(self, bound: LpBound) -> tuple[float, str]:
         """CP-SAT on the rest of the time; returns the bound to report."""
-        self.tell("CP-SAT")
-        base = self.elapsed()
-
-        def improved(value: float, at_s: float) -> None:
-            del value
-            if self.progress is not None:
-                self.progress("CP-SAT", min(1.0, (base + at_s) / self.time_limit_s))
-
         result = optimise_in_detail(
             self.instance,
             time_limit_s=max(0.05, self.left() - self._reserve()),
             hint=self.best,
-            on_improvement=improved,
+            on_improvement=self._cpsat_started(),
             fair_floor=FAIR_FLOOR if self.fairness else None,
         )
         self.status = "feasible"
@@ -230,9 +222,8 @@ class _Run:
         """Time to leave for the explanations and shares at the end (1.5 s at 1,000 x 60)."""
         return min(0.25 * self.time_limit_s, 0.05 + 1e-5 * len(self.instance.opportunities))
 
-    def _search_windows(self) -> None:
-        """SatNet-like: CP-SAT blocks over time windows (:mod:`.satnet_search`) on the time
-        left, less a reserve for the explanations (as :meth:`_polish`)."""
+    def _cpsat_started(self) -> Callable[[float, float], None]:
+        """Say the CP-SAT stage began; the callback that reports its progress by time."""
         self.tell("CP-SAT")
         base = self.elapsed()
 
@@ -241,12 +232,17 @@ class _Run:
             if self.progress is not None:
                 self.progress("CP-SAT", min(1.0, (base + at_s) / self.time_limit_s))
 
+        return improved
+
+    def _search_windows(self) -> None:
+        """SatNet-like: CP-SAT blocks over time windows (:mod:`.satnet_search`) on the time
+        left, less a reserve for the explanations (as :meth:`_polish`)."""
         contacts = search_windows(
             self.instance,
             self.best,
             time_limit_s=max(0.05, self.left() - self._reserve()),
             fair_floor=FAIR_FLOOR if self.fairness else None,
-            on_improvement=improved,
+            on_improvement=self._cpsat_started(),
         )
         self.status = "feasible"
         if not self.offer(contacts, f"{self.solver} + CP-SAT windows"):
