@@ -303,23 +303,22 @@ def _key(contact: ScheduledContact) -> tuple[str, tuple[str, ...], float, float]
 
 def commit_plan(
     session: Session,
-    row: ScheduleRow,
+    plan: PlanOut,
     owners: dict[str, str],
+    profile_id: str | None,
     now: datetime,
     api_key_id: str | None,
 ) -> CommitOut:
-    """Book every contact of ``row``'s plan through the booking service; refusals are reported.
+    """Book every contact of ``plan`` through the booking service; refusals are reported.
 
     ``owners`` maps spacecraft id to tenant: a network plan books each
-    contact for the tenant that owns the spacecraft.
+    contact for the tenant that owns the spacecraft. ``profile_id``: the
+    mission profile the plan was made with.
     """
-    assert row.result is not None
-    plan = PlanOut.model_validate(row.result)
-    spec, _owners = read_spec(row)
     reservations = [
         booking.Reservation(
             owners[planned.spacecraft_id],
-            reservation_for(planned, spec.mission_profile_id),
+            reservation_for(planned, profile_id),
             now,
             api_key_id,
         )
@@ -351,9 +350,9 @@ def commit(
     """Book ``row``'s plan (:func:`commit_plan`), or apply its repair (:func:`commit_repair`)."""
     assert row.result is not None
     plan = PlanOut.model_validate(row.result)
-    if plan.repair is None:
-        return commit_plan(session, row, owners, now, api_key_id)
     spec, _owners = read_spec(row)
+    if plan.repair is None:
+        return commit_plan(session, plan, owners, spec.mission_profile_id, now, api_key_id)
     return commit_repair(session, plan.repair, owners, spec.mission_profile_id, now, api_key_id)
 
 

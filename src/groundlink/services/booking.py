@@ -226,9 +226,10 @@ def reserve_contacts(
     reservation is checked against the contacts booked before and those the
     reservations ahead of it in ``reservations`` booked: the answers are the
     ones the same reservations made one after another would get, for one
-    commit and the same seven statements however many there are
-    (:mod:`groundlink.services.group_commit` gathers concurrent reservations
-    into such batches). ``session`` must not be in a transaction.
+    commit and the same few statements however many there are (two more
+    per further day they spread over: :data:`READ_SPAN`;
+    :mod:`groundlink.services.batching` gathers concurrent reservations into
+    such batches). ``session`` must not be in a transaction.
     """
     for reservation in reservations:
         _require_aware("clock_now", reservation.clock_now)
