@@ -115,6 +115,31 @@ def test_a_block_clashing_with_a_newer_result_is_not_merged() -> None:
     assert check_schedule(instance, merged) == []
 
 
+def test_served_amounts_are_remembered_for_tuples_only() -> None:
+    # The search asks for its incumbent's served amounts and holds many times: a tuple's
+    # are computed once; a list (which may change) is read afresh every time.
+    instance = build(
+        [request("a", demand=2), request("b")],
+        [opportunity(1, "a", 0, 600), opportunity(2, "a", 3600, 4200), opportunity(3, "b", 0, 600)],
+        [Resource("A1", station="S1"), Resource("A2", station="S2")],
+    )
+    problem = cpsat.BlockProblem(instance)
+    first = ScheduledContact("a", 1, ("A1",), 0, 600)
+    second = ScheduledContact("a", 2, ("A1",), 3600, 4200)
+    schedule = (first,)
+    assert problem.served(schedule) is problem.served(schedule)
+    assert problem.holds(schedule) is problem.holds(schedule)
+    assert problem.served((first, second)).tolist() == [2.0, 0.0]  # another tuple: its own
+    assert problem.served(schedule).tolist() == [1.0, 0.0]
+    growing = [first]
+    assert problem.value(growing) == pytest.approx(0.5 * request("a", demand=2).weight)
+    growing.append(second)
+    assert problem.served(growing).tolist() == [2.0, 0.0]
+    assert problem.holds(growing).start.tolist() == [0.0, 3600.0]
+    with pytest.raises(ValueError, match="read-only"):
+        problem.served(schedule)[0] = 5.0
+
+
 def test_request_chain_takes_the_short_request_and_its_blockers() -> None:
     # Request 0 is short; request 1 holds antenna 0 over its window, request 2 holds
     # antenna 1 (not one of request 0's), request 3 holds antenna 0 ten hours later.
