@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from groundlink.scheduling import cpsat
+from groundlink.scheduling import cpsat, lns
 from groundlink.scheduling.cpsat import optimise
 from groundlink.scheduling.greedy import greedy_schedule
 from groundlink.scheduling.lns import ContactHolds, Neighbourhoods
@@ -54,10 +54,9 @@ def test_parallel_blocks_stay_valid_and_never_worse_than_the_hint(seed: int) -> 
 
 
 @pytest.mark.usefixtures("by_blocks")
-def test_request_blocks_exchange_passes_far_apart_in_time(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_request_blocks_exchange_passes_far_apart_in_time() -> None:
     # "high" holds the only pass of "low"; its other pass is 10 hours later. Freeing both
     # requests whole moves "high" away and serves "low": the optimum, 16 + 2.
-    monkeypatch.setattr(cpsat, "NEIGHBOURHOODS", ("requests",))
     instance = build(
         [request("high", priority=1, min_duration_s=300), request("low", priority=4)],
         [
@@ -140,16 +139,18 @@ def test_served_amounts_are_remembered_for_tuples_only() -> None:
         problem.served(schedule)[0] = 5.0
 
 
-def test_request_chain_takes_the_short_request_and_its_blockers() -> None:
-    # Request 0 is short; request 1 holds antenna 0 over its window, request 2 holds
-    # antenna 1 (not one of request 0's), request 3 holds antenna 0 ten hours later.
-    request_of = np.array([0, 0, 1, 1, 2, 3])
-    starts = np.array([0.0, 7200.0, 0.0, 3600.0, 0.0, 36_000.0])
-    needs = np.array([[1, 0], [1, 0], [1, 0], [1, 0], [0, 1], [1, 0]], dtype=bool)
+def test_request_chain_takes_the_short_request_its_blockers_and_theirs() -> None:
+    # Request 0 is short (windows at 0 and 7,200 s on antenna 0). Request 1 holds antenna 0
+    # over its first window; request 1's other window (3,600 s) is held by request 4, its
+    # blocker. Request 2 holds antenna 1 (not one of request 0's), request 3 holds antenna
+    # 0 ten hours later: neither blocks anybody in the chain.
+    request_of = np.array([0, 0, 1, 1, 2, 3, 4])
+    starts = np.array([0.0, 7200.0, 0.0, 3600.0, 0.0, 36_000.0, 20_000.0])
+    needs = np.array([[1, 0], [1, 0], [1, 0], [1, 0], [0, 1], [1, 0], [1, 0]], dtype=bool)
     choose = Neighbourhoods(
-        np.arange(6) + 100,
+        np.arange(7) + 100,
         request_of,
-        4,
+        5,
         starts,
         starts + 600,
         needs,
@@ -157,11 +158,32 @@ def test_request_chain_takes_the_short_request_and_its_blockers() -> None:
         rng=np.random.default_rng(1),
     )
     holds = ContactHolds(
-        request=np.array([1, 2, 3]),
-        resource=np.array([0, 1, 0]),
-        start=np.array([100.0, 0.0, 36_000.0]),
-        end=np.array([500.0, 600.0, 36_600.0]),
+        request=np.array([1, 2, 3, 4]),
+        resource=np.array([0, 1, 0, 0]),
+        start=np.array([100.0, 0.0, 36_000.0, 3700.0]),
+        end=np.array([500.0, 600.0, 36_600.0, 4100.0]),
     )
-    lost = np.array([2.0, 0.0, 0.0, 0.0])
-    assert choose.request_chain(lost, holds).tolist() == [100, 101, 102, 103]
-    assert choose.request_chain(np.zeros(4), holds).tolist() == []
+    lost = np.array([2.0, 0.0, 0.0, 0.0, 0.0])
+    assert choose.request_chain(lost, holds).tolist() == [100, 101, 102, 103, 106]
+    assert choose.request_chain(np.zeros(5), holds).tolist() == []
+
+
+def test_request_chain_draws_at_most_the_fan_of_blockers_per_request() -> None:
+    # Five requests each hold antenna 0 over the short request's window (their own windows
+    # are hours apart, held by nobody): a chain takes CHAIN_FAN of them and stops there.
+    request_of = np.arange(6)
+    starts = np.arange(6) * 10_000.0
+    needs = np.ones((6, 1), dtype=bool)
+    choose = Neighbourhoods(
+        np.arange(6), request_of, 6, starts, starts + 600, needs, size=100,
+        rng=np.random.default_rng(2),
+    )  # fmt: skip
+    holds = ContactHolds(
+        request=np.arange(1, 6), resource=np.zeros(5, dtype=np.int64),
+        start=np.full(5, 100.0), end=np.full(5, 500.0),
+    )  # fmt: skip
+    lost = np.array([1.0, 0, 0, 0, 0, 0])
+    for _ in range(5):
+        chain = choose.request_chain(lost, holds).tolist()
+        assert chain[0] == 0
+        assert len(chain) == 1 + lns.CHAIN_FAN

@@ -1,10 +1,10 @@
-"""The optimiser: OR-Tools CP-SAT on optional contacts, whole or by time blocks.
+"""The optimiser: OR-Tools CP-SAT on optional contacts, whole or by blocks.
 
 :func:`optimise` improves a valid schedule (the greedy's, usually) within a
 time limit and returns the best valid schedule it has found, never a worse
 one than its hint.
 
-**The model** (one per call, or one per time block, see below). Every
+**The model** (one per call, or one per block, see below). Every
 usable opportunity may hold one contact (a *presence literal*); its value
 is linear in what it serves up to the request's demand, as
 :func:`~.model.request_value` says:
@@ -55,17 +55,18 @@ about :data:`BLOCK_OPPORTUNITIES` opportunities are freed (their contacts
 become the hint), everything else stays as it is (kept contacts act like
 fixed ones: they block antennas and spacecraft and count towards demand),
 the block is re-optimised for :data:`BLOCK_MIN_S` and the result is kept
-when the whole schedule is better. The blocks (:mod:`.lns`) are mostly
-*request chains*: a request short of its demand and the requests holding
-the antennas over its windows, each whole, so that a blocker can move to a
-pass hours away; one in four is a time span over every antenna (local
-repacking). ``workers`` blocks run at once, one CP-SAT thread each; a
+when the whole schedule is better. The blocks (:mod:`.lns`) are *request
+chains*: a request short of its demand, the requests holding the antennas
+over its windows, the requests holding theirs, and so on, each whole, so
+that contacts can shift along the chain to passes hours away.
+``workers`` blocks run at once, one CP-SAT thread each; a
 block solved against an older incumbent is merged into the newer one where
 its new contacts meet none of those added since. Each improvement is reported to
 ``on_improvement(value, elapsed_s)``. Measured on the 300 x 20 benchmark
 day (fairness off, from the greedy's 2,056, per CPU second of a shared
 machine): time and antenna blocks reached 2,059 after 14 CPU s; request
-chains with packed candidates 2,068 after 20 CPU s and 2,072 after 29.
+chains with packed candidates 2,068 after 20 CPU s and 2,072 after 29
+(:mod:`.lns` has the figures of the chains as they are now).
 
 **Fairness** (``fair_floor``): schedules are compared by their value less
 :data:`FAIRNESS_PRICE` times what the tenants lack, together, to reach that
@@ -85,7 +86,6 @@ No I/O, no global state; CP-SAT runs on ``workers`` threads.
 
 from __future__ import annotations
 
-import itertools
 import math
 import threading
 import time
@@ -143,8 +143,6 @@ BYTES_STEPS = 1_000_000
 BLOCK_MIN_S = 0.4
 #: Objective price of a value unit of a tenant's shortfall from its fairness floor.
 FAIRNESS_PRICE = 10
-#: The neighbourhoods of the large-neighbourhood search, in turn (:mod:`.lns`).
-NEIGHBOURHOODS = ("requests", "requests", "requests", "time")
 #: Schedules whose served amounts and holds are remembered (:class:`_Memo`): the search's
 #: incumbent, the schedules compared with it and their kinds of result.
 _MEMO_ENTRIES = 8
@@ -271,13 +269,13 @@ def _large_neighbourhood_search(
 ) -> tuple[ScheduledContact, ...]:
     """Re-optimise neighbourhoods (:mod:`.lns`) until the time is up (module docstring).
 
-    Neighbourhoods follow :data:`NEIGHBOURHOODS` in turn, ``workers`` at once
-    on one CP-SAT thread each (a block of 300 gains as much per CPU second on
+    Request chains (:mod:`.lns`) are solved ``workers`` at once, on one
+    CP-SAT thread each (a block of 300 gains as much per CPU second on
     one thread as on two). A block solved against an older incumbent is
     merged into the current one when :meth:`BlockProblem.merge` finds it still
     valid there. Seeded, but which blocks overlap depends on timing. The
     incumbent is a tuple, so that what it serves is computed once
-    (:class:`_Memo`).
+    (:class:`_Memo`). It stops early when every request is fully served.
     """
     incumbent = tuple(start)
     index = problem.index
@@ -295,23 +293,23 @@ def _large_neighbourhood_search(
         BLOCK_OPPORTUNITIES,
         np.random.default_rng(0),
     )
-    kinds = itertools.cycle(NEIGHBOURHOODS)
     running: dict[Future[_Outcome], tuple[IntArray, tuple[ScheduledContact, ...]]] = {}
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         while True:
             while len(running) < max(1, workers) and _since(began) < time_limit_s - 0.05:
-                free = _neighbourhood(choose, next(kinds), problem, incumbent)
-                if len(free):
-                    task = pool.submit(
-                        problem.solve_block,
-                        free,
-                        incumbent,
-                        time_limit_s=min(time_limit_s - _since(began), BLOCK_MIN_S),
-                        workers=1,
-                        on_solution=None,
-                        presolve=False,
-                    )
-                    running[task] = (free, incumbent)
+                free = _neighbourhood(choose, problem, incumbent)
+                if not len(free):
+                    break  # no request is short: nothing left to gain
+                task = pool.submit(
+                    problem.solve_block,
+                    free,
+                    incumbent,
+                    time_limit_s=min(time_limit_s - _since(began), BLOCK_MIN_S),
+                    workers=1,
+                    on_solution=None,
+                    presolve=False,
+                )
+                running[task] = (free, incumbent)
             if not running:
                 return incumbent
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
@@ -324,9 +322,9 @@ def _large_neighbourhood_search(
 
 
 def _neighbourhood(
-    choose: Neighbourhoods, kind: str, problem: BlockProblem, incumbent: Sequence[ScheduledContact]
+    choose: Neighbourhoods, problem: BlockProblem, incumbent: Sequence[ScheduledContact]
 ) -> IntArray:
-    """The next neighbourhood of that kind (:data:`NEIGHBOURHOODS`) around ``incumbent``.
+    """The next request chain (:mod:`.lns`) around ``incumbent``; empty if no request is short.
 
     Short requests are drawn in proportion to what serving them would add to
     the objective: the value they lack, times ``1 + FAIRNESS_PRICE`` for the
@@ -337,9 +335,7 @@ def _neighbourhood(
     if below_floor:
         starved = np.array([r.tenant in below_floor for r in problem.requests])
         lost = np.where(starved, lost * (1 + FAIRNESS_PRICE), lost)
-    if kind == "requests":
-        return choose.request_chain(lost, problem.holds(incumbent))
-    return choose.time_block(lost)
+    return choose.request_chain(lost, problem.holds(incumbent))
 
 
 @dataclass(frozen=True, slots=True)
