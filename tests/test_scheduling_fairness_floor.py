@@ -14,7 +14,7 @@ import pytest
 
 from groundlink.scheduling.cpsat import FAIRNESS_PRICE
 from groundlink.scheduling.fairness import min_ratio, tenant_shares
-from groundlink.scheduling.model import Instance, ScheduledContact
+from groundlink.scheduling.model import DemandKind, Instance, ScheduledContact
 from groundlink.scheduling.solve import FAIR_FLOOR, solve
 from groundlink.scheduling.validate import check_schedule, schedule_value
 from scheduling_fixtures import build, opportunity, request
@@ -104,3 +104,30 @@ def test_the_floor_yields_where_lifting_costs_more_than_its_price() -> None:
     assert lacking == pytest.approx(0.8 * 1500 / 2300)
     # Kept below its floor because the floor would cost more than FAIRNESS_PRICE per unit.
     assert best - best_fair > FAIRNESS_PRICE * lacking
+
+
+def test_the_search_aims_a_margin_above_the_floor() -> None:
+    # Two tenants ask for all 3,000 s of one antenna's only pass: each is entitled to half.
+    # Every second the low tenant gets costs the other twice its value, and the floor's
+    # price is 10: so the search lifts it exactly to where it aims, the floor plus the
+    # margin (1,215 s), and no further.
+    pass_s = 3000.0
+    instance = build(
+        [
+            request("vip", tenant="vip", demand=pass_s, demand_kind=DemandKind.SECONDS,
+                    value_weight=2.0),
+            request("low", tenant="low", demand=pass_s, demand_kind=DemandKind.SECONDS,
+                    value_weight=1.0),
+        ],
+        [opportunity(1, "vip", 0, pass_s), opportunity(2, "low", 0, pass_s)],
+    )  # fmt: skip
+    unfair = solve(instance, time_limit_s=2.0, fairness=False)
+    assert unfair.value == pytest.approx(2.0)
+    fair = solve(instance, time_limit_s=2.0)
+    assert check_schedule(instance, fair.contacts) == []
+    (low,) = [s for s in fair.shares if s.tenant == "low"]
+    assert low.fair_share == pytest.approx(0.5)
+    # A point above the floor of 0.8 (SEARCH_FLOOR_MARGIN): a run cut short still meets it.
+    assert low.ratio == pytest.approx(0.81, abs=1e-3)
+    low_s = sum(c.duration_s for c in fair.contacts if c.request == "low")
+    assert low_s == pytest.approx(0.81 * pass_s / 2, abs=1.0)
