@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 
@@ -51,6 +53,26 @@ def test_parallel_blocks_stay_valid_and_never_worse_than_the_hint(seed: int) -> 
     assert seen == sorted(seen)
     if seen:
         assert seen[-1] == pytest.approx(value, rel=1e-9)
+
+
+@pytest.mark.usefixtures("by_blocks")
+def test_the_search_stops_when_no_request_is_short() -> None:
+    # The hint serves every request: no block can gain anything, so the search returns
+    # long before its time limit, with the hint.
+    instance = build(
+        [request("a"), request("b")],
+        [
+            opportunity(1, "a", 0, 600),
+            opportunity(2, "a", 3600, 4200),
+            opportunity(3, "b", 0, 600, "A2"),
+        ],
+        [Resource("A1", station="S1"), Resource("A2", station="S2")],
+    )
+    hint = [ScheduledContact("a", 1, ("A1",), 0, 600), ScheduledContact("b", 3, ("A2",), 0, 600)]
+    began = time.perf_counter()
+    contacts, _ = optimise(instance, time_limit_s=30.0, hint=hint)
+    assert time.perf_counter() - began < 10.0
+    assert sorted((c.request, c.opportunity) for c in contacts) == [("a", 1), ("b", 3)]
 
 
 @pytest.mark.usefixtures("by_blocks")
