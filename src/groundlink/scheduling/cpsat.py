@@ -432,6 +432,9 @@ class BlockProblem:
         # with its fact, so its id is never reused while the entry lives.
         self._facts: dict[int, tuple[ScheduledContact, _Fact]] = {}
         self._memo = _Memo()
+        # Per request, for lost_value (asked for every block of the search).
+        self._demands = np.array([r.demand for r in self.requests])
+        self._weights = np.array([r.weight for r in self.requests])
 
     def _integral(self) -> bool:
         """Whether every time and duration of the instance is a whole number of seconds."""
@@ -529,9 +532,7 @@ class BlockProblem:
     def lost_value(self, contacts: Sequence[ScheduledContact]) -> FloatArray:
         """Per request: the value it lacks to be fully served (its weight x missing share)."""
         served = self.served(contacts)
-        demand = np.array([r.demand for r in self.requests])
-        weight = np.array([r.weight for r in self.requests])
-        lost: FloatArray = weight * np.clip(1 - served / demand, 0.0, 1.0)
+        lost: FloatArray = self._weights * np.clip(1 - served / self._demands, 0.0, 1.0)
         return lost
 
     def holds(self, contacts: Sequence[ScheduledContact]) -> ContactHolds:

@@ -131,6 +131,8 @@ class Neighbourhoods:
         while frontier and total < self.chain_size:
             reached = []
             for request in frontier:
+                if total >= self.chain_size:
+                    break  # full: no need to look for this one's blockers
                 counts = self._blocking(request, holds)
                 counts[chosen] = 0.0
                 blockers = np.nonzero(counts > 0)[0]
