@@ -4,14 +4,25 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from groundlink.scheduling import satnet_search
 from groundlink.scheduling.bound import lp_bound
 from groundlink.scheduling.greedy import greedy_schedule
 from groundlink.scheduling.instance_io import loads_instance
 from groundlink.scheduling.satnet_bound import track_bound
-from groundlink.scheduling.satnet_search import applies, improve, whole_seconds
+from groundlink.scheduling.satnet_search import (
+    NARROW,
+    WIDE,
+    WIDE_FROM_S,
+    Window,
+    applies,
+    improve,
+    whole_seconds,
+    window_for,
+)
 from groundlink.scheduling.solve import solve
 from groundlink.scheduling.validate import check_schedule, schedule_value
 from test_scheduling_satnet_bound import tiny_week
@@ -31,6 +42,21 @@ def test_whole_seconds_keeps_a_schedule_valid_and_drops_only_what_falls_short() 
     for contact in nudged:
         if (contact.request, contact.opportunity) not in kept:
             assert contact.duration_s < minimum[contact.request] + 2.0
+
+
+@pytest.mark.parametrize("seed", [103, 105, 108, 111])
+def test_whole_seconds_keeps_every_contact_the_greedy_places_a_millisecond_off(seed: int) -> None:
+    # The greedy starts a contact a millisecond after its neighbour's hold, often at exactly
+    # its minimum length: cutting both ends inwards would drop it.
+    instance, _ = tiny_week(seed, requests=9)
+    greedy = greedy_schedule(instance, fairness=False)
+    assert any(not c.start_s.is_integer() for c in greedy)
+    moved = whole_seconds(instance, greedy)
+    assert not check_schedule(instance, moved)
+    assert len(moved) == len(greedy)
+    for before, after in zip(greedy, moved, strict=True):
+        assert 0.0 <= after.start_s - before.start_s < 1.0
+        assert -1e-6 <= before.duration_s - after.duration_s < 1.0
 
 
 @pytest.mark.parametrize("seed", [103, 105, 108])
@@ -65,3 +91,29 @@ def test_solve_leaves_instances_with_slew_to_the_usual_pipeline() -> None:
     schedule = solve(instance, time_limit_s=2.0, fairness=False)
     assert not schedule.bound_method.startswith("lagrangian")
     assert "windows" not in schedule.solver
+
+
+@pytest.mark.parametrize("limit_s", [1.0, 60.0, WIDE_FROM_S - 1.0, WIDE_FROM_S, 600.0])
+def test_a_longer_search_takes_wider_windows_with_more_time_per_block(limit_s: float) -> None:
+    window = window_for(limit_s)
+    assert window == (WIDE if limit_s >= WIDE_FROM_S else NARROW)
+    assert NARROW.width_s < WIDE.width_s and NARROW.block_s < WIDE.block_s
+
+
+@pytest.mark.parametrize("width_s", [3600.0, 1e6])
+def test_the_search_frees_view_periods_in_windows_of_the_width_it_is_given(
+    monkeypatch: pytest.MonkeyPatch, width_s: float
+) -> None:
+    instance, _ = tiny_week(105, requests=9)
+    widths: list[float] = []
+    original = satnet_search._window_block
+
+    def spy(*args: Any) -> Any:
+        widths.append(args[4])
+        return original(*args)
+
+    monkeypatch.setattr(satnet_search, "_window_block", spy)
+    start = greedy_schedule(instance, fairness=False)
+    found = improve(instance, start, time_limit_s=1.0, window=Window(width_s, 0.05))
+    assert not check_schedule(instance, found)
+    assert widths and set(widths) == {width_s}

@@ -10,15 +10,15 @@ and teardown, arrays, mission no-overlap, ``min_served`` and
 antenna, with every other track kept; its best solution replaces the
 block's tracks when the whole week is worth at least as much (equal values
 are taken too, to move on). Three blocks in four are a random window of
-:data:`WINDOW_S` over the week, weighted towards view periods of requests
+:data:`NARROW` (8 hours) over the week, or :data:`WIDE` (24 hours) when
+the search has minutes, weighted towards view periods of requests
 that lack value; the fourth frees every view period of a few missions that
 lack value, over the whole week, so that a mission can move its tracks to
 other days.
 
-Contacts are first cut to whole seconds (start up, end down; a contact
-that would fall below its minimum is dropped): the model counts in whole
-seconds, and kept contacts at fractional times would be rounded outwards
-into their neighbours.
+Contacts are first moved onto whole seconds (:func:`whole_seconds`): the
+model counts in whole seconds, and kept contacts at fractional times would
+be rounded outwards into their neighbours.
 
 No I/O, no global state; randomness from a seeded generator.
 """
@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -36,12 +36,32 @@ from groundlink.scheduling.cpsat import BlockProblem
 from groundlink.scheduling.feasibility import TIME_TOLERANCE_S
 from groundlink.scheduling.model import Instance, ScheduledContact
 from groundlink.scheduling.satnet_bound import applies as whole_track_bound_applies
+from groundlink.scheduling.validate import check_schedule
 
-#: Width of a time-window neighbourhood, seconds (on W10_2018 about 220 view periods; 8 h
-#: blocks of 1 s gained as much or more in 60 s than 5-36 h blocks of 0.7-4 s).
-WINDOW_S = 8 * 3600.0
-#: Seconds given to one block (CP-SAT on ``workers`` threads).
-BLOCK_S = 1.0
+
+@dataclass(frozen=True)
+class Window:
+    """The width of the time-window neighbourhoods (s) and the seconds one block gets (CP-SAT
+    on ``workers`` threads)."""
+
+    width_s: float
+    block_s: float
+
+
+#: Windows for a short search: 8 hours (about 220 view periods on W10_2018) of 1 s per block.
+NARROW = Window(8 * 3600.0, 1.0)
+#: Windows for a long search: 24 hours of 4 s per block. Hours reached from the greedy, 8 h of
+#: 1 s against 24 h of 4 s (session 6, one run per seed; seeds differ by 1-2%):
+#:
+#: - 60 s: W10_2018 1,025 and 1,014 against 1,012 and 1,030; W20_2018 1,206 against 1,197;
+#: - 120 s: W10_2018 1,041 against 1,056; W20_2018 1,228 against 1,225;
+#: - 240 s: W10_2018 1,050 against 1,062 and 1,065; W20_2018 1,255 against 1,256.
+#:
+#: 8-hour windows for the first minute, then 24-hour ones, gave 1,050 and 1,054 h on W10_2018
+#: at 240 s: the wide windows pay from the start of a long search.
+WIDE = Window(24 * 3600.0, 4.0)
+#: Searches of at least this many seconds use :data:`WIDE`.
+WIDE_FROM_S = 90.0
 #: Missions freed together in a mission neighbourhood.
 MISSIONS_PER_BLOCK = 2
 
@@ -57,19 +77,36 @@ def applies(instance: Instance) -> bool:
 def whole_seconds(
     instance: Instance, contacts: Sequence[ScheduledContact]
 ) -> list[ScheduledContact]:
-    """``contacts`` cut to whole seconds (start rounded up, end down); fixed ones unchanged;
-    a contact that would fall below its request's minimum duration is dropped."""
+    """``contacts`` on whole seconds: each moved to start at its start rounded up, with its
+    length rounded down; fixed ones unchanged; a contact whose whole seconds fall below its
+    request's minimum duration is dropped.
+
+    Where times, setup, teardown and maintenance are whole seconds this keeps the schedule
+    valid (rounding up is monotone, so no hold moves past the rounded start of the next), and
+    it keeps the contacts the greedy places a millisecond after a neighbour at exactly their
+    minimum length, which cutting both ends inwards would drop (on W10_2018, 107 of its 235
+    contacts). Where it would not keep it valid, both ends are cut inwards instead.
+    """
     minimum = {r.id: r.min_duration_s for r in instance.requests}
-    cut = []
-    for contact in contacts:
-        if contact.fixed:
-            cut.append(contact)
-            continue
-        start = float(math.ceil(contact.start_s - TIME_TOLERANCE_S))
-        end = float(math.floor(contact.end_s + TIME_TOLERANCE_S))
-        if end - start >= minimum.get(contact.request, 0.0) - TIME_TOLERANCE_S and end > start:
-            cut.append(replace(contact, start_s=start, end_s=end))
-    return cut
+
+    def rounded(shift: bool) -> list[ScheduledContact]:
+        kept = []
+        for contact in contacts:
+            if contact.fixed:
+                kept.append(contact)
+                continue
+            start = float(math.ceil(contact.start_s - TIME_TOLERANCE_S))
+            if shift:
+                end = start + math.floor(contact.duration_s + TIME_TOLERANCE_S)
+            else:
+                end = float(math.floor(contact.end_s + TIME_TOLERANCE_S))
+            least = max(minimum.get(contact.request, 0.0) - TIME_TOLERANCE_S, 0.0)
+            if end - start >= least and end > start:
+                kept.append(replace(contact, start_s=start, end_s=end))
+        return kept
+
+    shifted = rounded(shift=True)
+    return shifted if not check_schedule(instance, shifted) else rounded(shift=False)
 
 
 def improve(
@@ -81,12 +118,15 @@ def improve(
     seed: int = 0,
     fair_floor: float | None = None,
     on_improvement: Callable[[float, float], None] | None = None,
+    window: Window | None = None,
 ) -> tuple[ScheduledContact, ...]:
     """The best schedule the window search finds from ``hint`` within ``time_limit_s``.
 
     Returns the contacts (fixed ones included), sorted by start; never worth
     less than ``hint`` cut to whole seconds (an invalid hint starts from
     nothing). ``on_improvement(value, elapsed_s)`` is called on every better one.
+    ``window``: the neighbourhoods' width and block time; by default :func:`window_for`
+    ``time_limit_s``.
     ``fair_floor``: as in :func:`~.cpsat.optimise_in_detail`, schedules are
     compared by value less the price of the tenants' shortfall from that
     share of their fair value.
@@ -107,6 +147,7 @@ def improve(
         [mission_number[r.spacecraft] for r in instance.requests], dtype=np.int64
     )
     rng = np.random.default_rng(seed)
+    window = window or window_for(time_limit_s)
     rounds = 0
     while time.perf_counter() - began < time_limit_s - 0.05:
         rounds += 1
@@ -114,22 +155,29 @@ def improve(
         if rounds % 4 == 0:
             free = _mission_block(lost, mission_of_request, request_of, usable, rng)
         else:
-            free = _window_block(lost[request_of], starts, ends, usable, rng)
+            free = _window_block(lost[request_of], starts, ends, usable, window.width_s, rng)
         if len(free) == 0:
             continue
         left = time_limit_s - (time.perf_counter() - began)
         outcome = problem.solve_block(
-            free, incumbent, time_limit_s=min(BLOCK_S, left), workers=workers, on_solution=None
+            free,
+            incumbent,
+            time_limit_s=min(window.block_s, left),
+            workers=workers,
+            on_solution=None,
         )
-        if outcome.contacts is None:
+        if outcome.contacts is None or problem.better(incumbent, outcome.contacts):
             continue
-        if problem.better(incumbent, outcome.contacts):
-            continue
-        gained = problem.better(outcome.contacts, incumbent)
+        if on_improvement is not None and problem.better(outcome.contacts, incumbent):
+            on_improvement(problem.value(outcome.contacts), time.perf_counter() - began)
         incumbent = outcome.contacts
-        if gained and on_improvement is not None:
-            on_improvement(problem.value(incumbent), time.perf_counter() - began)
     return problem.finish(incumbent)
+
+
+def window_for(time_limit_s: float) -> Window:
+    """The windows a search of ``time_limit_s`` seconds uses: :data:`WIDE` from
+    :data:`WIDE_FROM_S`, else :data:`NARROW`."""
+    return WIDE if time_limit_s >= WIDE_FROM_S else NARROW
 
 
 def _window_block(
@@ -137,14 +185,15 @@ def _window_block(
     starts: np.ndarray,
     ends: np.ndarray,
     usable: np.ndarray,
+    width_s: float,
     rng: np.random.Generator,
 ) -> np.ndarray:
-    """View periods meeting a window of :data:`WINDOW_S`, centred in a view period drawn by the
+    """View periods meeting a window of ``width_s`` seconds, centred in a view period drawn by the
     value its request lacks (uniformly when nothing lacks)."""
     weights = lost + 1e-3 * max(float(lost.max()), 1e-9)
     pick = int(rng.choice(len(usable), p=weights / weights.sum()))
     centre = rng.uniform(starts[pick], ends[pick])
-    low, high = centre - WINDOW_S / 2, centre + WINDOW_S / 2
+    low, high = centre - width_s / 2, centre + width_s / 2
     chosen: np.ndarray = usable[(ends > low) & (starts < high)]
     return chosen
 

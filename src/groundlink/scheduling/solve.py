@@ -17,7 +17,7 @@ keeping the best valid schedule at every step:
 :func:`~.satnet_search.applies`) add, after step 3, the whole-track
 Lagrangian bound of :mod:`.satnet_bound` (at most 15% of the time; the
 smaller bound is reported), and replace step 4 by the window search of
-:mod:`.satnet_search` (exact CP-SAT blocks over 8-hour windows).
+:mod:`.satnet_search` (exact CP-SAT blocks over windows of 8 or 24 hours).
 
 ``method="greedy"`` stops after step 2, ``"cpsat"`` skips step 3,
 ``"auto"`` runs all four. The result's ``status`` is ``"optimal"`` when
