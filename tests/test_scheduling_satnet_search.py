@@ -30,11 +30,12 @@ from test_scheduling_satnet_bound import tiny_week
 EXAMPLE = Path(__file__).resolve().parents[1] / "docs" / "examples" / "schedule_instance.json"
 
 
-def test_whole_seconds_keeps_a_schedule_valid_and_drops_only_what_falls_short() -> None:
+@pytest.mark.parametrize("move", [True, False])
+def test_whole_seconds_keeps_a_schedule_valid_and_drops_only_what_falls_short(move: bool) -> None:
     instance, _ = tiny_week(3)
     greedy = greedy_schedule(instance, fairness=False)
     nudged = [replace(c, start_s=c.start_s + 0.4, end_s=c.end_s - 0.3) for c in greedy]
-    cut = whole_seconds(instance, nudged)
+    cut = whole_seconds(instance, nudged, move=move)
     assert not check_schedule(instance, cut)
     assert all(c.start_s.is_integer() and c.end_s.is_integer() for c in cut)
     minimum = {r.id: r.min_duration_s for r in instance.requests}
