@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -159,6 +160,32 @@ def test_served_amounts_are_remembered_for_tuples_only() -> None:
     assert problem.holds(growing).start.tolist() == [0.0, 3600.0]
     with pytest.raises(ValueError, match="read-only"):
         problem.served(schedule)[0] = 5.0
+
+
+def test_the_facts_of_contacts_a_long_search_left_behind_are_forgotten() -> None:
+    # Every block makes new contacts; the facts of those no longer in the incumbent go once
+    # they outnumber the incumbent's, so memory does not grow with the length of a search.
+    instance = random_instance(5, spacecraft=10, antennas=3, hours=6, load=1.5)
+    problem = cpsat.BlockProblem(instance)
+    incumbent = tuple(greedy_schedule(instance, fairness=False))
+    usable = problem.usable_opportunities()
+    rng = np.random.default_rng(5)
+    created = 0
+    for _ in range(60):
+        free = np.sort(rng.choice(usable, size=min(6, len(usable)), replace=False))
+        outcome = problem.solve_block(
+            free, incumbent, time_limit_s=0.05, workers=1, on_solution=None
+        )
+        if outcome.contacts is not None and not problem.better(incumbent, outcome.contacts):
+            incumbent = tuple(outcome.contacts)
+        # stand-ins for the contacts that blocks' solutions make and throw away
+        for contact in incumbent:
+            problem.fact(replace(contact))
+            created += 1
+        limit = (cpsat._FACTS_SLACK + 1) * (len(incumbent) + len(problem.fixed)) + 100
+        assert len(problem._facts) <= limit + 2 * len(incumbent)
+    assert created > 3 * limit  # without forgetting, the table would have outgrown it
+    assert check_schedule(instance, incumbent) == []
 
 
 def test_request_chain_takes_the_short_request_its_blockers_and_theirs() -> None:

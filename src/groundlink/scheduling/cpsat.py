@@ -147,6 +147,8 @@ FAIRNESS_PRICE = 10
 #: Schedules whose served amounts and holds are remembered (:class:`_Memo`): the search's
 #: incumbent, the schedules compared with it and their kinds of result.
 _MEMO_ENTRIES = 8
+#: Facts of contacts no longer in the incumbent kept per fact of one still in it, at most.
+_FACTS_SLACK = 4
 #: Widening of the near-pair searches, seconds (far above float rounding of times).
 _SEARCH_SLACK_S = 1e-6
 #: Value units per unit of the largest request weight (the objective's resolution).
@@ -501,6 +503,17 @@ class BlockProblem:
         self._facts[id(contact)] = (contact, fact)
         return fact
 
+    def _forget_old_facts(self, incumbent: Sequence[ScheduledContact]) -> None:
+        """Keep only the facts of ``incumbent`` and the fixed contacts once the others
+        outnumber them :data:`_FACTS_SLACK` to one: every block's solution makes new contacts,
+        so the table would otherwise grow with the length of the search."""
+        kept = len(incumbent) + len(self.fixed)
+        if len(self._facts) > (_FACTS_SLACK + 1) * kept + 100:
+            alive = {id(c) for c in (*self.fixed, *incumbent)}
+            # A new dict rather than deletions: a block building in another thread may still
+            # read or add to the old one, which is harmless (a lost fact is computed again).
+            self._facts = {k: v for k, v in self._facts.items() if k in alive}
+
     def served(self, contacts: Sequence[ScheduledContact]) -> FloatArray:
         """Per request, what the schedule serves (fixed contacts added), in its demand's unit.
 
@@ -654,6 +667,7 @@ class BlockProblem:
         ``presolve=False`` skips CP-SAT's presolve: faster on small blocks
         solved many times (module docstring).
         """
+        self._forget_old_facts(incumbent)
         free_ids = {self.instance.opportunities[i].id for i in free.tolist()}
         hint = [c for c in incumbent if c.opportunity in free_ids]
         kept = [c for c in incumbent if c.opportunity not in free_ids]
