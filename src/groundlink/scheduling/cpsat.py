@@ -467,7 +467,7 @@ class BlockProblem:
     def start_from(self, hint: Sequence[ScheduledContact]) -> list[ScheduledContact]:
         """The hint's non-fixed contacts if the hint (with the fixed contacts) is valid, else []."""
         own = [c for c in hint if not c.fixed]
-        if own and check_schedule(self.instance, [*self.fixed, *own]):
+        if own and check_schedule(self.instance, [*self.fixed, *own], index=self.index):
             return []
         return own
 
