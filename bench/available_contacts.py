@@ -19,15 +19,13 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import time
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TypeVar
 
 import numpy as np
 
+from _timing import best_of
 from groundlink.orbits.ingest import read_elements_file
 from groundlink.passes.engine import find_passes
 from groundlink.services.availability import (
@@ -41,8 +39,6 @@ from groundlink.services.availability import (
 from groundlink.stations.io import read_stations_file
 from groundlink.stations.model import FrequencyBand
 
-T = TypeVar("T")
-
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 START = datetime(2024, 6, 1, tzinfo=UTC)
 END = START + timedelta(days=7)
@@ -50,16 +46,6 @@ X_BAND = FrequencyBand("X", 8_025_000_000, 8_400_000_000)
 PROFILE = MissionProfile(
     min_elevation_deg=0.0, min_viable_contact_duration_s=60.0, prepass_s=120.0, postpass_s=60.0
 )
-
-
-def _best_of(repeat: int, run: Callable[[], T]) -> tuple[float, list[float], T]:
-    """Best wall time of ``repeat`` (>= 1) calls of ``run()``, every time, and the last result."""
-    times = []
-    for _ in range(max(repeat, 1)):
-        started = time.perf_counter()
-        result = run()
-        times.append(time.perf_counter() - started)
-    return min(times), times, result
 
 
 def main() -> None:
@@ -78,14 +64,14 @@ def main() -> None:
     fleet = [Spacecraft(e.name, e, link) for e in chosen]
     receivers = {(s.id, a.id): AntennaReceiver(31.0) for s in stations for a in s.antennas}
 
-    best, runs, result = _best_of(
+    best, runs, result = best_of(
         args.repeat,
         lambda: available_contacts(fleet, stations, receivers, PROFILE, START, END),
     )
-    passes_best, _, _ = _best_of(
+    passes_best, _, _ = best_of(
         args.repeat, lambda: find_passes([s.elements for s in fleet], stations, START, END)
     )
-    page_best, _, page = _best_of(
+    page_best, _, page = best_of(
         max(args.repeat, 5),
         lambda: page_contacts(result, sort_by="volume_bytes", descending=True, limit=100),
     )

@@ -41,6 +41,7 @@ from rich.console import Console
 from rich.table import Table
 
 from _service import BACKENDS, DATA, Server, running_server, throwaway_database
+from _timing import best_of
 from available_contacts import END, PROFILE, START, X_BAND
 from groundlink.adapters.db import create_engine_from_url, session_factory
 from groundlink.adapters.db.models import Ephemeris, RfLink
@@ -147,11 +148,9 @@ def _in_process(
     ]
     receivers = {(s.id, a.id): AntennaReceiver(31.0) for s in stations for a in s.antennas}
     craft = [Spacecraft(e.object_name, e, link) for e in fleet]
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        result = available_contacts(craft, stations, receivers, PROFILE, START, END)
-        times.append(time.perf_counter() - started)
+    _, times, result = best_of(
+        repeat, lambda: available_contacts(craft, stations, receivers, PROFILE, START, END)
+    )
     page = page_contacts(result, sort_by="volume_bytes", descending=True, limit=PAGE)
     return times, len(result), sorted(round(row.volume_bytes) for row in page.contacts.rows())
 
