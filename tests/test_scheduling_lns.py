@@ -236,3 +236,52 @@ def test_request_chain_draws_at_most_the_fan_of_blockers_per_request() -> None:
         chain = choose.request_chain(lost, holds).tolist()
         assert chain[0] == 0
         assert len(chain) == 1 + lns.CHAIN_FAN
+
+
+@pytest.mark.parametrize("flexible", [False, True])
+def test_a_block_holds_every_contact_off_its_free_opportunities(flexible: bool) -> None:
+    # A block reads its held contacts from the incumbent's table of arrays (cpsat._Held):
+    # what they serve, their antenna holds and their spans must be those of a plain walk
+    # over the fixed contacts and the incumbent's contacts outside the block.
+    instance = random_instance(
+        11, spacecraft=10, antennas=3, hours=6, load=1.5, slew=not flexible, arrays=True
+    )
+    problem = cpsat.BlockProblem(instance)
+    assert problem.flexible is flexible
+    incumbent = tuple(problem.start_from(greedy_schedule(instance, fairness=False)))
+    usable = problem.usable_opportunities()
+    free = np.sort(np.random.default_rng(3).choice(usable, size=len(usable) // 3, replace=False))
+    block = cpsat._Block(problem, free, incumbent, {})
+    freed = {instance.opportunities[i].id for i in free.tolist()}
+    kept = [c for c in incumbent if c.opportunity not in freed]
+    held = [*problem.fixed, *kept]
+    assert block.kept == kept
+    assert block.hint == [c for c in incumbent if c.opportunity in freed]
+    assert 0 < len(kept) < len(incumbent)
+    served = np.zeros(len(instance.requests))
+    contacts = np.zeros(len(instance.requests), dtype=int)
+    for contact in held:
+        if contact.request:
+            r = problem.index.request_index[contact.request]
+            served[r] += problem.fact(contact).served
+            contacts[r] += 1
+    assert block.kept_served == pytest.approx(served.tolist())
+    assert block.kept_contacts == contacts.tolist()
+    walked = sorted(
+        (problem.index.resource_index[k], problem.fact(c).hold_start, problem.fact(c).hold_end)
+        for c in held
+        for k in c.resources
+    )
+    holds = block.held_holds
+    rows = zip(holds.resource.tolist(), holds.start.tolist(), holds.end.tolist(), strict=True)
+    assert sorted(rows) == walked
+    spacecraft = {r.spacecraft for r in instance.requests}
+    spans = block._held_spans(spacecraft)
+    for name in spacecraft:
+        own = [
+            (c.start_s, c.end_s)
+            for c in held
+            if c.request
+            and instance.requests[problem.index.request_index[c.request]].spacecraft == name
+        ]
+        assert sorted(spans.get(name, [])) == sorted(own)
