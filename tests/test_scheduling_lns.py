@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+import threading
 import time
 from dataclasses import replace
 
@@ -244,7 +246,14 @@ def test_a_block_holds_every_contact_off_its_free_opportunities(flexible: bool) 
     # what they serve, their antenna holds and their spans must be those of a plain walk
     # over the fixed contacts and the incumbent's contacts outside the block.
     instance = random_instance(
-        11, spacecraft=10, antennas=3, hours=6, load=1.5, slew=not flexible, arrays=True
+        11,
+        spacecraft=10,
+        antennas=3,
+        hours=6,
+        load=1.5,
+        slew=not flexible,
+        arrays=True,
+        setup_s=60.0,
     )
     problem = cpsat.BlockProblem(instance)
     assert problem.flexible is flexible
@@ -267,14 +276,17 @@ def test_a_block_holds_every_contact_off_its_free_opportunities(flexible: bool) 
             contacts[r] += 1
     assert block.kept_served == pytest.approx(served.tolist())
     assert block.kept_contacts == contacts.tolist()
-    walked = sorted(
-        (problem.index.resource_index[k], problem.fact(c).hold_start, problem.fact(c).hold_end)
-        for c in held
-        for k in c.resources
-    )
+    walked = []
+    for c in held:
+        setup = teardown = 0.0
+        if c.request:
+            request = instance.requests[problem.index.request_index[c.request]]
+            setup, teardown = request.setup_s, request.teardown_s
+        for k in c.resources:
+            walked.append((problem.index.resource_index[k], c.start_s - setup, c.end_s + teardown))
     holds = block.held_holds
     rows = zip(holds.resource.tolist(), holds.start.tolist(), holds.end.tolist(), strict=True)
-    assert sorted(rows) == walked
+    assert sorted(rows) == sorted(walked)
     spacecraft = {r.spacecraft for r in instance.requests}
     spans = block._held_spans(spacecraft)
     for name in spacecraft:
@@ -285,3 +297,38 @@ def test_a_block_holds_every_contact_off_its_free_opportunities(flexible: bool) 
             and instance.requests[problem.index.request_index[c.request]].spacecraft == name
         ]
         assert sorted(spans.get(name, [])) == sorted(own)
+
+
+def test_forgetting_facts_is_safe_while_another_block_adds_some() -> None:
+    # Blocks run in threads: one may forget old facts while another adds new ones. Copying
+    # the table while it grows raised "dictionary changed size during iteration" (seen in a
+    # 60 s benchmark run); thread switches are forced often here so that it would show.
+    instance = random_instance(5, spacecraft=10, antennas=3, hours=6, load=1.5)
+    problem = cpsat.BlockProblem(instance)
+    incumbent = tuple(greedy_schedule(instance, fairness=False))
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def add_facts() -> None:
+        try:
+            while not stop.is_set():
+                for contact in incumbent:
+                    problem.fact(replace(contact))
+        except BaseException as error:  # reported by the assertion below
+            errors.append(error)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    adder = threading.Thread(target=add_facts)
+    adder.start()
+    try:
+        deadline = time.perf_counter() + 2.0
+        while time.perf_counter() < deadline and not errors:
+            problem._forget_old_facts(incumbent)
+    finally:
+        stop.set()
+        adder.join()
+        sys.setswitchinterval(interval)
+    assert errors == []
+    for contact in incumbent:
+        assert problem.fact(contact).served >= 0
