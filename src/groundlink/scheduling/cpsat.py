@@ -144,8 +144,8 @@ BYTES_STEPS = 1_000_000
 BLOCK_MIN_S = 0.4
 #: Objective price of a value unit of a tenant's shortfall from its fairness floor.
 FAIRNESS_PRICE = 10
-#: Schedules whose served amounts and holds are remembered (:class:`_Memo`): the search's
-#: incumbent, the schedules compared with it and their kinds of result.
+#: Schedules whose served amounts, holds and held-contact tables are remembered (:class:`_Memo`):
+#: the search's incumbent, the schedules compared with it and their kinds of result.
 _MEMO_ENTRIES = 8
 #: Facts of contacts no longer in the incumbent kept per fact of one still in it, at most.
 _FACTS_SLACK = 4
@@ -344,16 +344,15 @@ def _neighbourhood(
 @dataclass(frozen=True, slots=True)
 class _Fact:
     """One contact as the models see it: its opportunity's position (-1 for none), request
-    position (-1 for none), what it serves (the request's unit), the spacecraft ("" for none)
-    and its position in :attr:`BlockProblem.spacecraft_names`, and its holds on the antennas
+    position (-1 for none), what it serves (the request's unit), its spacecraft's position in
+    :attr:`BlockProblem.spacecraft_names` ("" for none), and its holds on the antennas
     (setup and teardown included, seconds) as rows of :meth:`_Holds.of`: owner -1, antenna
     position, start, end and the edge pointing (NaN where trimmed or unknown)."""
 
     opportunity: int
     request: int
     served: float
-    spacecraft: str
-    spacecraft_position: int
+    spacecraft: int
     hold_rows: FloatArray
 
 
@@ -388,7 +387,7 @@ class _Held:
     ) -> _Held:
         columns = np.array(
             [
-                (f.opportunity, f.request, f.served, c.start_s, c.end_s, f.spacecraft_position)
+                (f.opportunity, f.request, f.served, c.start_s, c.end_s, f.spacecraft)
                 for c, f in zip(contacts, facts, strict=True)
             ],
             dtype=np.float64,
@@ -555,7 +554,6 @@ class BlockProblem:
             -1 if opportunity is None else self.index.opportunity_index[contact.opportunity],
             request,
             served,
-            spacecraft,
             self.spacecraft_index[spacecraft],
             np.array([(-1, k, hold_start, hold_end, *pointing) for k in resources]).reshape(-1, 8),
         )
