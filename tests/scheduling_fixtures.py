@@ -33,6 +33,26 @@ EPOCH = datetime(2024, 6, 1, tzinfo=UTC)
 DAY_S = 86_400.0
 
 
+#: ``random_instance`` keyword sets, each switching on one feature of the model or one kind
+#: of demand: tests run over all of them.
+CONFIGURATIONS: list[dict[str, object]] = [
+    {},
+    {"setup_s": 45.0},
+    {"multi_k": True},
+    {"arrays": True},
+    {"requests_per_spacecraft": 2},
+    {"slew": False, "turnaround_s": 0.0},
+    {"kinds": ("contacts",), "load": 2.0},
+    {"kinds": ("seconds", "bytes"), "load": 0.5},
+    {"priority_by_tenant": True, "load": 1.5},
+]
+
+
+def configuration_id(config: dict[str, object]) -> str:
+    """A test id for a configuration: its keywords, or "default"."""
+    return ",".join(config) or "default"
+
+
 def build(
     requests: Sequence[Request],
     opportunities: Sequence[Opportunity],

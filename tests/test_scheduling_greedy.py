@@ -24,7 +24,14 @@ from groundlink.scheduling.model import (
 )
 from groundlink.scheduling.timeline import Timeline
 from groundlink.scheduling.validate import check_schedule, schedule_value
-from scheduling_fixtures import build, opportunity, random_instance, request
+from scheduling_fixtures import (
+    CONFIGURATIONS,
+    build,
+    configuration_id,
+    opportunity,
+    random_instance,
+    request,
+)
 
 SLEWING = Resource("A1", turnaround_s=30, max_az_rate_deg_s=3, max_el_rate_deg_s=1)
 
@@ -77,22 +84,9 @@ def independent_antenna_pairs(instance: Instance, contacts: tuple[ScheduledConta
     return count
 
 
-CONFIGURATIONS = [
-    {},
-    {"setup_s": 45.0},
-    {"multi_k": True},
-    {"arrays": True},
-    {"requests_per_spacecraft": 2},
-    {"slew": False, "turnaround_s": 0.0},
-    {"kinds": ("contacts",), "load": 2.0},
-    {"kinds": ("seconds", "bytes"), "load": 0.5},
-    {"priority_by_tenant": True, "load": 1.5},
-]
-
-
 @pytest.mark.parametrize("fairness", [True, False])
 @pytest.mark.parametrize("seed", range(3))
-@pytest.mark.parametrize("config", CONFIGURATIONS, ids=lambda c: ",".join(c) or "default")
+@pytest.mark.parametrize("config", CONFIGURATIONS, ids=configuration_id)
 def test_random_instances_get_valid_schedules(
     config: dict[str, object], seed: int, fairness: bool
 ) -> None:
@@ -507,7 +501,7 @@ def test_the_fill_stops_as_soon_as_the_target_value_is_reached() -> None:
 
 
 @pytest.mark.parametrize("fairness", [True, False])
-@pytest.mark.parametrize("config", CONFIGURATIONS, ids=lambda c: ",".join(c) or "default")
+@pytest.mark.parametrize("config", CONFIGURATIONS, ids=configuration_id)
 def test_the_quick_room_test_only_saves_time(
     config: dict[str, object], fairness: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -244,6 +244,7 @@ def repair_plan(
     previous: list[Booked],
     untouched: list[tuple[Booked, str]],
     time_limit_s: float,
+    fairness: bool,
 ) -> PlanOut:
     """Repair the ``previous`` contacts for ``instance``; the repaired plan and what changed.
 
@@ -252,6 +253,8 @@ def repair_plan(
     fixed blocks. The plan's value, bound and gap are those of the repaired
     contacts; ``repair`` says kept, moved, dropped and added (module
     :mod:`groundlink.scheduling.repair`); ``time_limit_s`` caps the fill and the bound.
+    The repair itself has no fairness rule; ``fairness`` (the job's) says whether the
+    reasons given for unserved requests may name it, as for the plan being repaired.
     """
     began = time.perf_counter()
     instance, prior = with_booked(
@@ -275,7 +278,7 @@ def repair_plan(
         solve_s=time.perf_counter() - began,
         status="heuristic",
         shares=tenant_shares(instance, result.contacts),
-        unserved=explain_unserved(instance, result.contacts),
+        unserved=explain_unserved(instance, result.contacts, fairness=fairness),
     )
     plan = context.plan(schedule, contact_ids)
     plan.repair = RepairOut(
@@ -454,7 +457,9 @@ class ScheduleRunner:
                 antenna_ids={resource.id for resource in instance.resources},
                 skipped={s.spacecraft_id: s.reason for s in offer.skipped},
             )
-            plan = repair_plan(context, instance, previous, untouched, spec.time_limit_s)
+            plan = repair_plan(
+                context, instance, previous, untouched, spec.time_limit_s, spec.fairness
+            )
         else:
             schedule = solve(
                 instance,
