@@ -1355,7 +1355,11 @@ class _Block:
         solver.parameters.presolve_inclusion_work_limit = 0
         solver.parameters.cp_model_presolve = presolve
         collector = _Collector(self, on_solution, self.incumbent)
-        status = solver.solve(self.model, collector)
+        if on_solution is None and self.problem.fair_floor is None:
+            # Nothing to report or compare on the way: decode only the last solution.
+            status = solver.solve(self.model)
+        else:
+            status = solver.solve(self.model, collector)
         if collector.best is None and status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             collector.take(solver)
         if collector.best is None:
