@@ -341,3 +341,40 @@ def test_explanations_name_the_platforms_ids(api: Api) -> None:
             examples += 1
     # One antenna for eight spacecraft: some passes go to others, named as examples.
     assert examples
+
+
+def test_a_repair_names_fairness_as_a_reason_only_when_the_job_applies_fairness(
+    api: Api,
+) -> None:
+    # Four spacecraft of one tenant and one of another share one antenna: the plan gives
+    # the second tenant passes the first wanted, and says "fairness" for them.
+    station = _one_antenna_station(api)
+    first, second = api.tenant(), api.tenant()
+    crafts = [_spacecraft(api, first, i) for i in range(4)] + [_spacecraft(api, second, 4)]
+    requests = [
+        {"spacecraft_id": c["id"], "seconds_per_day": 20_000, "min_duration_s": 120} for c in crafts
+    ]
+    job = _plan(api, api.admin, requests=requests, station_ids=[station["id"]], commit=True)
+    assert "fairness" in {u["reason"] for u in job["plan"]["unserved"]}
+    booked = _active(api, first) + _active(api, second)
+    hit = booked[len(booked) // 2]
+    _maintenance(api, station, hit["antenna_id"], *_reserved(hit))
+
+    repaired = {
+        fairness: _plan(
+            api,
+            api.admin,
+            requests=requests,
+            station_ids=[station["id"]],
+            mode="repair",
+            fairness=fairness,
+        )["plan"]
+        for fairness in (True, False)
+    }
+    # The repair itself has no fairness rule: the same contacts either way; only the
+    # reasons differ, and "fairness" is never given when the job does not apply it.
+    assert _spans(repaired[True]["contacts"]) == _spans(repaired[False]["contacts"])
+    reasons = {f: [u["reason"] for u in plan["unserved"]] for f, plan in repaired.items()}
+    assert "fairness" in reasons[True]
+    assert "fairness" not in reasons[False]
+    assert len(reasons[True]) == len(reasons[False])

@@ -1356,7 +1356,7 @@ class _Block:
         solver.parameters.cp_model_presolve = presolve
         collector = _Collector(self, on_solution, self.incumbent)
         if on_solution is None and self.problem.fair_floor is None:
-            # Nothing to report or compare on the way: decode only the last solution.
+            # Nothing to report or compare on the way: decode only the best solution, at the end.
             status = solver.solve(self.model)
         else:
             status = solver.solve(self.model, collector)
