@@ -15,11 +15,13 @@ from groundlink.scheduling.instance_io import loads_instance
 from groundlink.scheduling.satnet_bound import track_bound
 from groundlink.scheduling.satnet_search import (
     NARROW,
+    OBJECTIVE_STEP_S,
     WIDE,
     WIDE_FROM_S,
     Window,
     applies,
     improve,
+    value_step,
     whole_seconds,
     window_for,
 )
@@ -118,3 +120,28 @@ def test_the_search_frees_view_periods_in_windows_of_the_width_it_is_given(
     found = improve(instance, start, time_limit_s=1.0, window=Window(width_s, 0.05))
     assert not check_schedule(instance, found)
     assert widths and set(widths) == {width_s}
+
+
+def test_the_blocks_count_value_in_minutes_of_track(monkeypatch: pytest.MonkeyPatch) -> None:
+    instance, items = tiny_week(108, requests=9)
+    # SatNet's value is hours allocated: a minute of track is worth 1/60 h, whatever the request
+    assert value_step(instance) == pytest.approx(OBJECTIVE_STEP_S / 3600.0)
+    assert {r.weight for r in instance.requests} == {item["duration"] for item in items}
+    steps: list[float | None] = []
+    original = satnet_search.BlockProblem
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        problem = original(*args, **kwargs)
+        steps.append(problem.value_step)
+        return problem
+
+    monkeypatch.setattr(satnet_search, "BlockProblem", spy)
+    start = greedy_schedule(instance, fairness=False)
+    found = improve(instance, start, time_limit_s=1.0)
+    assert steps == [value_step(instance)]
+    # counting in minutes never costs the seconds the hint had
+    assert not check_schedule(instance, found)
+    assert (
+        schedule_value(instance, found)
+        >= schedule_value(instance, whole_seconds(instance, start)) - 1e-9
+    )
