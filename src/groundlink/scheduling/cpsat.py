@@ -464,7 +464,7 @@ class BlockProblem:
 
     ``value_step``: the value one unit of a block's objective is worth. By
     default ``1 / 2^20`` of the block's largest request weight, fine enough
-    that a block's proven bound is a bound (:meth:`_Block.solve`). A search
+    that a block's objective bound is tight (:meth:`_Block.solve`). A search
     that only wants good schedules may count coarser: CP-SAT then treats
     schedules that differ by less than a step as ties instead of chasing
     each small gain, which on SatNet's weeks found far better schedules in
