@@ -1,5 +1,6 @@
 """The whole-track Lagrangian bound of SatNet-like weeks: valid against exact optima, tighter than
-the LP where tracks cannot split, and off where its assumptions fail."""
+the LP where tracks cannot split or a request falls short of its minimum, and off where its
+assumptions fail."""
 
 from __future__ import annotations
 
@@ -117,6 +118,36 @@ def test_two_tracks_that_fit_only_one_at_a_time_count_once() -> None:
     assert found is not None
     assert lp > 6.5  # both tracks, split
     assert 5.0 <= found.value <= 5.0 + GRID_S / HOUR + 1e-6
+
+
+def test_a_request_short_of_its_minimum_counts_for_nothing() -> None:
+    # Two missions each want 8 h (at least 6.4 h, in tracks of 4 h or more) on DSS-14 over the
+    # same 12 h: one gets its 8 h, the other is left 3.25 h, below its minimum, worth nothing.
+    # The LP and a relaxation per antenna (sessions 3-9: 11.3 h) fill the 12 h with both.
+    items = [
+        {
+            "subject": mission,
+            "track_id": f"s{mission}",
+            "duration": 8.0,
+            "duration_min": 6.4,
+            "setup_time": 30,
+            "teardown_time": 15,
+            "time_window_start": T0,
+            "time_window_end": T0 + 14 * HOUR,
+            "resource_vp_dict": {"DSS-14": [_vp(HOUR, 13 * HOUR)]},
+        }
+        for mission in (1, 2)
+    ]
+    instance = parse_satnet_week(json.dumps(items), week="W1_2020")
+    exact = optimise_in_detail(instance, time_limit_s=20.0, workers=2)
+    assert exact.status == "optimal"
+    optimum = schedule_value(instance, exact.contacts)
+    track_bound(instance, time_limit_s=0.01)  # compiled before the clock starts
+    found = track_bound(instance, time_limit_s=2.0, best_known=optimum)
+    assert found is not None
+    assert optimum == pytest.approx(8.0)
+    assert lp_bound(instance).value > 11.0
+    assert optimum - 1e-9 <= found.value <= optimum + 1e-3
 
 
 def test_it_does_not_apply_where_antennas_slew_or_turn_around() -> None:

@@ -1,10 +1,11 @@
-"""A bound for SatNet-like instances that keeps every track whole: a Lagrangian over antennas.
+"""A bound for SatNet-like instances that keeps every track whole: a Lagrangian over requests.
 
 The LP bound of :mod:`.bound` lets a contact split in time, which on
 SatNet's DSN weeks (tracks of 1-10 hours, each with its own setup and
 teardown) lets almost every requested hour fit. This bound keeps each track
 in one piece, on a time grid of :data:`GRID_S` seconds, and decomposes the
-week by antenna.
+week by request, so that a request is served either not at all or by at
+least its minimum, as in a schedule.
 
 **The relaxation.** Take any valid schedule (:mod:`.model`; no slew, no
 turnaround, no fixed contacts: :func:`applies`) and drop its contacts that
@@ -23,28 +24,39 @@ covers the whole of every slot ``t`` with ``A + ceil(setup / g) <= t`` and
 ``t <= B - 2 - ceil(teardown / g)`` (its *certified* slots), so a mission's
 contacts, which never overlap, never share a certified slot.
 
-So every valid schedule maps to a choice, per antenna, of non-overlapping
-grid tracks (an array opportunity is one track on each of its antennas)
-such that: per request the value is at most ``min(weight, sum of mapped
-values)``, with each track valued at ``weight / demand`` per second of the
-longer length above; per opportunity at most one track; per request at
-most ``max_contacts`` tracks; per mission and slot at most one certified
-track. Its value is at least the schedule's.
+So every valid schedule maps to a choice, per request, of a *track set*:
+grid tracks (an array opportunity's track holds each of its antennas), at
+most one per opportunity and at most ``max_contacts`` in all, whose mapped
+lengths total ``X``, worth ``weight x min(X, demand) / demand`` when ``X``
+reaches the request's ``min_served`` and minimum duration, else nothing
+(mapped lengths are at least the real ones, and the value grows with
+``X``, so the set is worth at least the request's real value); such that
+every antenna slot is held by at most one track and every mission slot is
+certified by at most one. Its value is at least the schedule's.
 
-**The Lagrangian.** Price the per-request cap (``lambda_r`` in [0, 1]),
-the per-opportunity and per-request counts (``rho_o``, ``nu_r`` >= 0) and
-the mission slots (``mu_{m,t}`` >= 0), and split an array track's value in
-half between its two antennas (the two copies need not agree in the
-relaxation; a schedule's copies do, and then the halves add up to the
-value). For *any* such prices the relaxed problem separates: a request
-term ``weight_r max(0, 1 - lambda_r)``, the constants ``sum rho +
-sum nu x max_contacts + sum mu``, and per antenna the heaviest set of
-non-overlapping grid tracks, a longest path over the slots
-(:func:`_antenna_paths`, exact, compiled). Their sum bounds every valid
-schedule's value (weak duality); the prices are improved by a projected
-subgradient method (Polyak steps towards the best value known), and the
-smallest sum seen is the bound, with a relative margin of 1e-9 for float
-rounding. A poor or unconverged price only loosens it.
+**The Lagrangian.** Price each antenna slot (``pi_{a,t}`` >= 0) and
+each mission slot (``mu_{m,t}`` >= 0). For *any* such prices the relaxed
+problem separates by request: the prices' sum, plus per request the best
+of serving nothing and its best track set, each track costing the prices of
+the antenna slots it holds and the mission slots it certifies (weak
+duality). The best set is exact up to rounding that only raises it: a
+request of one track takes the best single track (:func:`_cheapest_tracks`
+tries every start and end slot of every opportunity, compiled); a request of
+several tracks, the best combination of its opportunities' cheapest track
+per length in whole grid steps, each length rounded up
+(:func:`_relaxed_value`, a small knapsack). A projected, deflected
+subgradient method (Polyak steps towards the best value known) improves the
+prices, and the smallest sum seen is the bound, with a relative margin of
+1e-9 for float rounding. A poor or unconverged price only loosens it.
+
+Why by request and not by antenna (sessions 3-9 priced the requests and took
+longest paths per antenna): per antenna the grid tracks form an interval
+matrix, so that decomposition is worth no more than its LP, which serves
+any share of a request whose tracks fall short of ``min_served``. Here a
+request's track sets are whole, and the bound sees that a request reaching
+only part of its minimum is worth nothing. Measured on the CI-class machine
+(session 10): W10_2018 1,111-1,114 h in 25-70 s (by antenna: 1,142.2 h),
+W20_2018 1,320 h (by antenna no better than the LP's 1,329.5 h).
 
 No I/O, no global state.
 """
@@ -71,27 +83,23 @@ GRID_S = 300.0
 _WIDEN = 1e-7
 #: Steps without a better bound before the step length is halved.
 _PATIENCE = 20
-#: Polyak steps aim this share of the way from the best bound down to the best value known.
-_AIM = 1.0
 #: Share of the previous direction added to the subgradient (0: plain subgradient).
 _DEFLECT = 0.5
 #: Relative and absolute margins added to the bound for float rounding.
 _MARGIN = 1e-9
+#: Seconds of track a request may fall short of its minimum and still count (more than float
+#: error: it only loosens the bound).
+_MINIMUM_SLACK_S = 1e-3
 
 
 @dataclass(frozen=True)
 class TrackBound:
-    """The bound (value units; hours on SatNet), how it was found, and the prices at its best.
-
-    ``iterations``: subgradient steps taken; ``cap_prices``: ``lambda_r``
-    per request (0-1: what an extra unit of the request's value costs in
-    antenna time at the bound, 1 = it is not contested).
-    """
+    """The bound (value units; hours on SatNet), how it was found: ``iterations`` subgradient
+    steps in ``seconds``."""
 
     value: float
     iterations: int
     seconds: float
-    cap_prices: FloatArray
 
 
 def applies(instance: Instance) -> bool:
@@ -113,17 +121,23 @@ def applies(instance: Instance) -> bool:
 
 
 @dataclass(frozen=True)
-class _Tracks:
-    """The grid tracks per (opportunity, antenna) *copy*, and the slot tables, as arrays."""
+class _Grid:
+    """The relaxation's tables, as arrays: per usable opportunity (rows sorted by request) its
+    ranges of grid slots, and per request its value rule.
+
+    Slots count grid steps from ``offset`` seconds before the epoch. An opportunity's track
+    starts its hold at slot ``A`` in ``[a_min, a_max]`` and ends it at ``B`` in
+    ``[A + span_min, min(A + span_max, b_max)]``; it certifies the mission slots
+    ``A + certified_from`` to ``B - certified_to``. ``antenna_ptr``/``antenna``: the
+    antennas each opportunity holds (CSR); ``request_ptr``: each request's rows.
+    """
 
     slots: int
     antennas: int
-    copy_antenna: IntArray
-    copy_request: IntArray
-    copy_opportunity: IntArray
-    copy_mission: IntArray
-    copy_first: IntArray
-    copy_share: FloatArray
+    missions: int
+    antenna_ptr: IntArray
+    antenna: IntArray
+    mission: IntArray
     a_min: IntArray
     a_max: IntArray
     b_max: IntArray
@@ -133,29 +147,28 @@ class _Tracks:
     certified_to: IntArray
     padding_s: FloatArray
     longest_s: FloatArray
-    per_second: FloatArray
     setup_s: FloatArray
     window_from: FloatArray
     window_to: FloatArray
-    blocked_before: IntArray
-    starts_ptr: IntArray
-    starts_copy: IntArray
-    missions: int
+    request_ptr: IntArray
     weight: FloatArray
-    max_contacts: FloatArray
-    opportunities: int
+    demand_s: FloatArray
+    minimum_s: FloatArray
+    tracks_most: IntArray
+    blocked_before: IntArray
 
 
-def _tracks(instance: Instance, index: IndexedInstance) -> _Tracks:
+def _grid(instance: Instance, index: IndexedInstance) -> _Grid:
     g = GRID_S
     setup_most = max((r.setup_s for r in instance.requests), default=0.0)
     offset = setup_most + g
     missions = sorted({r.spacecraft for r in instance.requests})
     mission_of = {m: k for k, m in enumerate(missions)}
     rows: list[tuple[float, ...]] = []
+    held: list[list[int]] = []
     usable = np.nonzero(index.usability == Usability.USABLE)[0].tolist()
     slots = 0
-    for position in usable:
+    for position in sorted(usable, key=lambda p: int(index.opportunity_request[p])):
         opportunity = instance.opportunities[position]
         r = int(index.opportunity_request[position])
         request = instance.requests[r]
@@ -166,41 +179,29 @@ def _tracks(instance: Instance, index: IndexedInstance) -> _Tracks:
             continue
         setup, teardown = request.setup_s, request.teardown_s
         padding = setup + teardown
-        a_min = math.ceil((low - setup + offset) / g - _WIDEN)
-        a_max = math.ceil((high - request.min_duration_s - setup + offset) / g + _WIDEN)
         b_max = math.ceil((high + teardown + offset) / g + _WIDEN)
-        span_min = math.floor((padding + request.min_duration_s) / g - _WIDEN)
-        span_max = math.ceil((padding + longest) / g + _WIDEN)
-        certified_from = math.ceil(setup / g + _WIDEN)
-        certified_to = 2 + math.ceil(teardown / g + _WIDEN)
-        per_second = request.weight / request.demand
-        share = 1.0 / len(opportunity.resources)
-        for k, resource in enumerate(opportunity.resources):
-            rows.append(
-                (
-                    index.resource_index[resource],
-                    r,
-                    position,
-                    mission_of[request.spacecraft],
-                    1 if k == 0 else 0,
-                    share,
-                    a_min,
-                    a_max,
-                    b_max,
-                    max(1, span_min),
-                    span_max,
-                    certified_from,
-                    certified_to,
-                    padding,
-                    longest,
-                    per_second,
-                    setup,
-                    low + offset,
-                    high + offset,
-                )
+        rows.append(
+            (
+                r,
+                mission_of[request.spacecraft],
+                math.ceil((low - setup + offset) / g - _WIDEN),
+                math.ceil((high - request.min_duration_s - setup + offset) / g + _WIDEN),
+                b_max,
+                max(1, math.floor((padding + request.min_duration_s) / g - _WIDEN)),
+                math.ceil((padding + longest) / g + _WIDEN),
+                math.ceil(setup / g + _WIDEN),
+                2 + math.ceil(teardown / g + _WIDEN),
+                padding,
+                longest,
+                setup,
+                low + offset,
+                high + offset,
             )
+        )
+        held.append([index.resource_index[resource] for resource in opportunity.resources])
         slots = max(slots, b_max + 1)
-    table = np.array(rows, dtype=np.float64).reshape(-1, 19)
+    table = np.array(rows, dtype=np.float64).reshape(-1, 14)
+    ints = table[:, :9].astype(np.int64)
     slots = max(slots, math.ceil((instance.horizon_s + offset) / g) + 2)
     antennas = len(instance.resources)
     blocked = np.zeros((antennas, slots), dtype=np.int64)
@@ -212,51 +213,41 @@ def _tracks(instance: Instance, index: IndexedInstance) -> _Tracks:
                 blocked[a, first:last] = 1
     blocked_before = np.zeros((antennas, slots + 1), dtype=np.int64)
     blocked_before[:, 1:] = np.cumsum(blocked, axis=1)
-    ints = table[:, [0, 1, 2, 3, 4, 6, 7, 8, 9, 10, 11, 12]].astype(np.int64)
-    # Per (antenna, start slot): the copies that may start there, sorted (CSR).
-    a_min_col, a_max_col = ints[:, 5], ints[:, 6]
-    counts = np.maximum(a_max_col - a_min_col + 1, 0)
-    copy_of = np.repeat(np.arange(len(ints)), counts)
-    start_of = np.repeat(a_min_col, counts) + (
-        np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
-    )
-    key = ints[copy_of, 0] * (slots + 1) + start_of
-    order = np.argsort(key, kind="stable")
-    starts_ptr = np.zeros(antennas * (slots + 1) + 1, dtype=np.int64)
-    np.add.at(starts_ptr, key[order] + 1, 1)
-    starts_ptr = np.cumsum(starts_ptr)
     requests = instance.requests
-    return _Tracks(
+    rows_per_request = np.bincount(ints[:, 0], minlength=len(requests))
+    request_ptr = np.zeros(len(requests) + 1, dtype=np.int64)
+    request_ptr[1:] = np.cumsum(rows_per_request)
+    most = [
+        min(int(n), q.max_contacts if q.max_contacts is not None else int(n))
+        for q, n in zip(requests, rows_per_request, strict=True)
+    ]
+    return _Grid(
         slots=slots,
         antennas=antennas,
-        copy_antenna=ints[:, 0].copy(),
-        copy_request=ints[:, 1].copy(),
-        copy_opportunity=ints[:, 2].copy(),
-        copy_mission=ints[:, 3].copy(),
-        copy_first=ints[:, 4].copy(),
-        copy_share=table[:, 5].copy(),
-        a_min=ints[:, 5].copy(),
-        a_max=ints[:, 6].copy(),
-        b_max=ints[:, 7].copy(),
-        span_min=ints[:, 8].copy(),
-        span_max=ints[:, 9].copy(),
-        certified_from=ints[:, 10].copy(),
-        certified_to=ints[:, 11].copy(),
-        padding_s=table[:, 13].copy(),
-        longest_s=table[:, 14].copy(),
-        per_second=table[:, 15].copy(),
-        setup_s=table[:, 16].copy(),
-        window_from=table[:, 17].copy(),
-        window_to=table[:, 18].copy(),
-        blocked_before=blocked_before,
-        starts_ptr=starts_ptr,
-        starts_copy=copy_of[order].astype(np.int64),
         missions=len(missions),
+        antenna_ptr=np.concatenate([[0], np.cumsum([len(h) for h in held])]).astype(np.int64),
+        antenna=np.array([a for h in held for a in h], dtype=np.int64),
+        mission=ints[:, 1].copy(),
+        a_min=ints[:, 2].copy(),
+        a_max=ints[:, 3].copy(),
+        b_max=ints[:, 4].copy(),
+        span_min=ints[:, 5].copy(),
+        span_max=ints[:, 6].copy(),
+        certified_from=ints[:, 7].copy(),
+        certified_to=ints[:, 8].copy(),
+        padding_s=table[:, 9].copy(),
+        longest_s=table[:, 10].copy(),
+        setup_s=table[:, 11].copy(),
+        window_from=table[:, 12].copy(),
+        window_to=table[:, 13].copy(),
+        request_ptr=request_ptr,
         weight=np.array([q.weight for q in requests], dtype=np.float64),
-        max_contacts=np.array(
-            [math.inf if q.max_contacts is None else float(q.max_contacts) for q in requests]
+        demand_s=np.array([q.demand for q in requests], dtype=np.float64),
+        minimum_s=np.array(
+            [max(q.min_served, q.min_duration_s) - _MINIMUM_SLACK_S for q in requests]
         ),
-        opportunities=len(instance.opportunities),
+        tracks_most=np.array(most, dtype=np.int64),
+        blocked_before=blocked_before,
     )
 
 
@@ -287,128 +278,258 @@ def _mapped_length(
 
 
 @njit(cache=True, nogil=True)
-def _antenna_paths(
-    slots: int,
-    antennas: int,
+def _worth(weight: float, demand_s: float, minimum_s: float, served_s: float) -> float:
+    """A request's value for ``served_s`` seconds of track: nothing below its minimum."""
+    if served_s < minimum_s:
+        return 0.0
+    return weight * min(served_s, demand_s) / demand_s
+
+
+@njit(cache=True, nogil=True)
+def _cheapest_tracks(
     grid_s: float,
-    copy_antenna: IntArray,
+    slots: int,
+    steps_most: int,
+    antenna_ptr: IntArray,
+    antenna: IntArray,
+    mission: IntArray,
+    a_min: IntArray,
+    a_max: IntArray,
     b_max: IntArray,
     span_min: IntArray,
     span_max: IntArray,
     certified_from: IntArray,
     certified_to: IntArray,
-    copy_mission: IntArray,
-    copy_first: IntArray,
     padding_s: FloatArray,
     longest_s: FloatArray,
     setup_s: FloatArray,
     window_from: FloatArray,
     window_to: FloatArray,
-    coefficient: FloatArray,
-    fixed_price: FloatArray,
-    mission_prefix: FloatArray,
+    request_ptr: IntArray,
+    weight: FloatArray,
+    demand_s: FloatArray,
+    minimum_s: FloatArray,
     blocked_before: IntArray,
-    starts_ptr: IntArray,
-    starts_copy: IntArray,
-) -> tuple[float, IntArray, IntArray, IntArray, FloatArray]:
-    """Per antenna the heaviest non-overlapping grid tracks (a longest path over the slots).
+    antenna_prefix: FloatArray,
+    mission_prefix: FloatArray,
+) -> tuple[FloatArray, IntArray, FloatArray, IntArray, IntArray]:
+    """Per opportunity, its cheapest track of each length in whole grid steps (rounded up),
+    and its best single track (value less cost) for its request.
 
-    Returns the total, and the tracks chosen: copy, start slot, end slot and mapped length (s).
+    Returns ``cost[o, k]`` (inf where no track), ``start[o, k]`` (its hold's first slot; the
+    end follows from the length's own table ``end[o, k]``, packed as ``start * (slots + 1) +
+    end``), the best single track's net value ``single[o]`` (-inf where none reaches the
+    minimum) and its packed slots ``single_at[o]``.
     """
-    total = 0.0
-    out_copy = np.empty(0, dtype=np.int64)
-    out_a = np.empty(0, dtype=np.int64)
-    out_b = np.empty(0, dtype=np.int64)
-    out_len = np.empty(0, dtype=np.float64)
-    found_copy = []
-    found_a = []
-    found_b = []
-    found_len = []
-    best = np.empty(slots + 1, dtype=np.float64)
-    arrive = np.empty(slots + 1, dtype=np.float64)
-    arrive_copy = np.empty(slots + 1, dtype=np.int64)
-    arrive_from = np.empty(slots + 1, dtype=np.int64)
-    for a in range(antennas):
-        for t in range(slots + 1):
-            arrive[t] = -1.0
-            arrive_copy[t] = -1
-            arrive_from[t] = -1
-        best[0] = 0.0
-        for start in range(slots + 1):
-            if start > 0:
-                best[start] = best[start - 1]
-                if arrive[start] > best[start]:
-                    best[start] = arrive[start]
-                else:
-                    arrive_copy[start] = -1
-            here = best[start]
-            key = a * (slots + 1) + start
-            for k in range(starts_ptr[key], starts_ptr[key + 1]):
-                c = starts_copy[k]
-                coef = coefficient[c]
-                if coef <= 0.0:
-                    continue
-                price = fixed_price[c]
-                mission = copy_mission[c]
-                first = copy_first[c] == 1
-                lo = start + span_min[c]
-                hi = min(start + span_max[c], b_max[c])
-                if hi > slots:
-                    hi = slots
-                # The contact starts after (start - 1) g + setup and ends by the window's end.
-                after_start = window_to[c] - (start - 1) * grid_s - setup_s[c]
-                for end in range(lo, hi + 1):
+    n = len(a_min)
+    cost = np.full((n, steps_most + 1), np.inf)
+    at = np.zeros((n, steps_most + 1), dtype=np.int64)
+    single = np.full(n, -np.inf)
+    single_at = np.zeros(n, dtype=np.int64)
+    opportunity_request = np.empty(n, dtype=np.int64)
+    for r in range(len(request_ptr) - 1):
+        for o in range(request_ptr[r], request_ptr[r + 1]):
+            opportunity_request[o] = r
+    for o in range(n):
+        r = opportunity_request[o]
+        for start in range(a_min[o], a_max[o] + 1):
+            after_start = window_to[o] - (start - 1) * grid_s - setup_s[o]
+            hi = min(start + span_max[o], b_max[o], slots)
+            for end in range(start + span_min[o], hi + 1):
+                clear = True
+                held = 0.0
+                for k in range(antenna_ptr[o], antenna_ptr[o + 1]):
+                    a = antenna[k]
                     if blocked_before[a, end] - blocked_before[a, start] > 0:
+                        clear = False
                         break
-                    length = _mapped_length(
-                        start,
-                        end,
-                        grid_s,
-                        padding_s[c],
-                        setup_s[c],
-                        longest_s[c],
-                        window_from[c],
-                        after_start,
-                    )
-                    value = here + coef * length - price
-                    if first and mission >= 0:
-                        t0 = start + certified_from[c]
-                        t1 = end - certified_to[c]
-                        if t1 >= t0:
-                            value -= mission_prefix[mission, t1 + 1] - mission_prefix[mission, t0]
-                    if value > arrive[end] + 1e-12 and value > here:
-                        arrive[end] = value
-                        arrive_copy[end] = c
-                        arrive_from[end] = start
-        total += best[slots]
-        t = slots
-        while t > 0:
-            c = arrive_copy[t]
-            if c >= 0 and arrive[t] >= best[t]:
-                start = arrive_from[t]
+                    held += antenna_prefix[a, end] - antenna_prefix[a, start]
+                if not clear:
+                    break
                 length = _mapped_length(
                     start,
-                    t,
+                    end,
                     grid_s,
-                    padding_s[c],
-                    setup_s[c],
-                    longest_s[c],
-                    window_from[c],
-                    window_to[c] - (start - 1) * grid_s - setup_s[c],
+                    padding_s[o],
+                    setup_s[o],
+                    longest_s[o],
+                    window_from[o],
+                    after_start,
                 )
-                found_copy.append(c)
-                found_a.append(start)
-                found_b.append(t)
-                found_len.append(length)
-                t = start
-            else:
-                t -= 1
-    if len(found_copy) > 0:
-        out_copy = np.array(found_copy, dtype=np.int64)
-        out_a = np.array(found_a, dtype=np.int64)
-        out_b = np.array(found_b, dtype=np.int64)
-        out_len = np.array(found_len, dtype=np.float64)
-    return total, out_copy, out_a, out_b, out_len
+                if length <= 0.0:
+                    continue
+                t0 = start + certified_from[o]
+                t1 = end - certified_to[o]
+                if t1 >= t0:
+                    held += mission_prefix[mission[o], t1 + 1] - mission_prefix[mission[o], t0]
+                steps = min(math.ceil(length / grid_s), steps_most)
+                if held < cost[o, steps]:
+                    cost[o, steps] = held
+                    at[o, steps] = start * (slots + 1) + end
+                net = _worth(weight[r], demand_s[r], minimum_s[r], length) - held
+                if length >= minimum_s[r] and net > single[o]:
+                    single[o] = net
+                    single_at[o] = start * (slots + 1) + end
+    return cost, at, single, single_at, opportunity_request
+
+
+@njit(cache=True, nogil=True)
+def _best_set(
+    first: int,
+    last: int,
+    most: int,
+    grid_s: float,
+    weight: float,
+    demand_s: float,
+    minimum_s: float,
+    cost: FloatArray,
+) -> tuple[float, IntArray]:
+    """The best set of at most ``most`` tracks, one per opportunity of ``first:last``, valued
+    on their lengths in whole grid steps (a knapsack over the steps, capped at the demand).
+
+    Returns its net value and, per opportunity, the length taken in steps (0: none).
+    """
+    n = last - first
+    cap = math.ceil(demand_s / grid_s) + 1
+    steps_most = cost.shape[1] - 1
+    best = np.full((n + 1, most + 1, cap + 1), np.inf)
+    took = np.zeros((n + 1, most + 1, cap + 1), dtype=np.int64)
+    best[0, 0, 0] = 0.0
+    for i in range(n):
+        best[i + 1] = best[i]
+        row = cost[first + i]
+        for j in range(most):
+            for total in range(cap + 1):
+                here = best[i, j, total]
+                if here == np.inf:
+                    continue
+                for steps in range(1, steps_most + 1):
+                    if row[steps] == np.inf:
+                        continue
+                    reach = min(total + steps, cap)
+                    if here + row[steps] < best[i + 1, j + 1, reach]:
+                        best[i + 1, j + 1, reach] = here + row[steps]
+                        took[i + 1, j + 1, reach] = steps * (cap + 1) + total
+    top, top_j, top_total = -np.inf, 0, 0
+    for j in range(1, most + 1):
+        for total in range(cap + 1):
+            if best[n, j, total] < np.inf:
+                net = _worth(weight, demand_s, minimum_s, total * grid_s) - best[n, j, total]
+                if total * grid_s >= minimum_s and net > top:
+                    top, top_j, top_total = net, j, total
+    lengths = np.zeros(n, dtype=np.int64)
+    j, total = top_j, top_total
+    for i in range(n, 0, -1):
+        if j == 0:
+            break
+        if best[i, j, total] < best[i - 1, j, total]:
+            steps = took[i, j, total] // (cap + 1)
+            lengths[i - 1] = steps
+            total = took[i, j, total] % (cap + 1)
+            j -= 1
+    return top, lengths
+
+
+@njit(cache=True, nogil=True)
+def _relaxed_value(
+    grid_s: float,
+    slots: int,
+    steps_most: int,
+    antenna_ptr: IntArray,
+    antenna: IntArray,
+    mission: IntArray,
+    a_min: IntArray,
+    a_max: IntArray,
+    b_max: IntArray,
+    span_min: IntArray,
+    span_max: IntArray,
+    certified_from: IntArray,
+    certified_to: IntArray,
+    padding_s: FloatArray,
+    longest_s: FloatArray,
+    setup_s: FloatArray,
+    window_from: FloatArray,
+    window_to: FloatArray,
+    request_ptr: IntArray,
+    weight: FloatArray,
+    demand_s: FloatArray,
+    minimum_s: FloatArray,
+    tracks_most: IntArray,
+    blocked_before: IntArray,
+    antenna_price: FloatArray,
+    mission_price: FloatArray,
+) -> tuple[float, FloatArray, FloatArray]:
+    """The relaxed problem at the given prices: its value (the prices' sum plus each request's
+    best track set or nothing), and how many chosen tracks hold each antenna slot and certify
+    each mission slot (for the subgradient)."""
+    antenna_prefix = np.zeros((antenna_price.shape[0], slots + 1))
+    for a in range(antenna_price.shape[0]):
+        for t in range(slots):
+            antenna_prefix[a, t + 1] = antenna_prefix[a, t] + antenna_price[a, t]
+    mission_prefix = np.zeros((mission_price.shape[0], slots + 2))
+    for m in range(mission_price.shape[0]):
+        for t in range(slots + 1):
+            mission_prefix[m, t + 1] = mission_prefix[m, t] + mission_price[m, t]
+    cost, at, single, single_at, _ = _cheapest_tracks(
+        grid_s,
+        slots,
+        steps_most,
+        antenna_ptr,
+        antenna,
+        mission,
+        a_min,
+        a_max,
+        b_max,
+        span_min,
+        span_max,
+        certified_from,
+        certified_to,
+        padding_s,
+        longest_s,
+        setup_s,
+        window_from,
+        window_to,
+        request_ptr,
+        weight,
+        demand_s,
+        minimum_s,
+        blocked_before,
+        antenna_prefix,
+        mission_prefix,
+    )
+    total = antenna_price.sum() + mission_price.sum()
+    antenna_use = np.zeros_like(antenna_price)
+    mission_use = np.zeros_like(mission_price)
+    for r in range(len(request_ptr) - 1):
+        first, last = request_ptr[r], request_ptr[r + 1]
+        if last == first:
+            continue
+        chosen = np.full(last - first, -1, dtype=np.int64)
+        if tracks_most[r] == 1:
+            pick = first + int(np.argmax(single[first:last]))
+            net = single[pick]
+            chosen[pick - first] = single_at[pick]
+        else:
+            net, lengths = _best_set(
+                first, last, tracks_most[r], grid_s, weight[r], demand_s[r], minimum_s[r], cost
+            )
+            for i in range(last - first):
+                if lengths[i] > 0:
+                    chosen[i] = at[first + i, lengths[i]]
+        if net <= 0.0:
+            continue
+        total += net
+        for i in range(last - first):
+            if chosen[i] < 0:
+                continue
+            o = first + i
+            start, end = chosen[i] // (slots + 1), chosen[i] % (slots + 1)
+            for k in range(antenna_ptr[o], antenna_ptr[o + 1]):
+                antenna_use[antenna[k], start:end] += 1.0
+            t0, t1 = start + certified_from[o], end - certified_to[o]
+            if t1 >= t0:
+                mission_use[mission[o], t0 : t1 + 1] += 1.0
+    return total, antenna_use, mission_use
 
 
 def track_bound(
@@ -429,128 +550,86 @@ def track_bound(
     if not applies(instance):
         return None
     began = time.perf_counter()
-    index = index or index_instance(instance)
-    tracks = _tracks(instance, index)
-    if len(tracks.copy_antenna) == 0:
-        return TrackBound(0.0, 0, time.perf_counter() - began, np.zeros(len(instance.requests)))
-    # Starting from the LP's request prices (its duals) was tried: on W20_2018 the bound at
-    # them, without mission prices, is 2,122 h, and 15 s of steps end where they do from 1.
-    start = np.ones(len(instance.requests))
-    return _subgradient(tracks, best_known, began, time_limit_s, max_iterations, start)
+    grid = _grid(instance, index or index_instance(instance))
+    if len(grid.a_min) == 0:
+        return TrackBound(0.0, 0, time.perf_counter() - began)
+    return _subgradient(grid, best_known, began, time_limit_s, max_iterations)
+
+
+def _relaxed(
+    grid: _Grid, antenna_price: FloatArray, mission_price: FloatArray
+) -> tuple[float, FloatArray, FloatArray]:
+    """:func:`_relaxed_value` on ``grid``'s tables."""
+    steps_most = math.ceil(float(grid.longest_s.max()) / GRID_S) + 2
+    return _relaxed_value(
+        GRID_S,
+        grid.slots,
+        steps_most,
+        grid.antenna_ptr,
+        grid.antenna,
+        grid.mission,
+        grid.a_min,
+        grid.a_max,
+        grid.b_max,
+        grid.span_min,
+        grid.span_max,
+        grid.certified_from,
+        grid.certified_to,
+        grid.padding_s,
+        grid.longest_s,
+        grid.setup_s,
+        grid.window_from,
+        grid.window_to,
+        grid.request_ptr,
+        grid.weight,
+        grid.demand_s,
+        grid.minimum_s,
+        grid.tracks_most,
+        grid.blocked_before,
+        antenna_price,
+        mission_price,
+    )
 
 
 def _subgradient(
-    tracks: _Tracks,
-    best_known: float,
-    began: float,
-    time_limit_s: float,
-    max_iterations: int,
-    start: FloatArray,
+    grid: _Grid, best_known: float, began: float, time_limit_s: float, max_iterations: int
 ) -> TrackBound:
-    requests = len(tracks.weight)
-    capped = np.isfinite(tracks.max_contacts)
-    contacts_cap = np.where(capped, tracks.max_contacts, 0.0)
-    lam = start.copy()
-    nu = np.zeros(requests)
-    rho = np.zeros(tracks.opportunities)
-    mu = np.zeros((max(tracks.missions, 1), tracks.slots + 1))
+    antenna_price = np.zeros((grid.antennas, grid.slots))
+    mission_price = np.zeros((max(grid.missions, 1), grid.slots + 1))
     best_value = math.inf
-    best_lam = lam.copy()
     theta = 1.0
     stall = 0
-    previous: tuple[FloatArray, FloatArray, FloatArray, FloatArray] | None = None
+    previous: tuple[FloatArray, FloatArray] | None = None
     iterations = 0
     while iterations < max_iterations and (
         iterations == 0 or time.perf_counter() - began < time_limit_s
     ):
         iterations += 1
-        coefficient = lam[tracks.copy_request] * tracks.per_second * tracks.copy_share
-        first = tracks.copy_first == 1
-        fixed_price = np.where(first, rho[tracks.copy_opportunity] + nu[tracks.copy_request], 0.0)
-        prefix = np.zeros((mu.shape[0], mu.shape[1] + 1))
-        prefix[:, 1:] = np.cumsum(mu, axis=1)
-        total, chosen, a, b, length = _antenna_paths(
-            tracks.slots,
-            tracks.antennas,
-            GRID_S,
-            tracks.copy_antenna,
-            tracks.b_max,
-            tracks.span_min,
-            tracks.span_max,
-            tracks.certified_from,
-            tracks.certified_to,
-            tracks.copy_mission,
-            tracks.copy_first,
-            tracks.padding_s,
-            tracks.longest_s,
-            tracks.setup_s,
-            tracks.window_from,
-            tracks.window_to,
-            coefficient,
-            fixed_price,
-            prefix,
-            tracks.blocked_before,
-            tracks.starts_ptr,
-            tracks.starts_copy,
-        )
-        value = (
-            float(np.sum(tracks.weight * np.maximum(0.0, 1.0 - lam)))
-            + float(np.sum(nu * contacts_cap))
-            + float(np.sum(rho))
-            + float(np.sum(mu))
-            + total
-        )
+        value, antenna_use, mission_use = _relaxed(grid, antenna_price, mission_price)
         if value < best_value - 1e-9 * max(1.0, abs(value)):
-            best_value, best_lam, stall = value, lam.copy(), 0
+            best_value, stall = value, 0
         else:
             stall += 1
             if stall >= _PATIENCE:
                 theta, stall = theta / 2, 0
                 if theta < 1e-4:
                     break
-        # Subgradients (of the function being minimised).
-        request = tracks.copy_request[chosen]
-        served = np.zeros(requests)
-        np.add.at(served, request, length * tracks.per_second[chosen] * tracks.copy_share[chosen])
-        g_lam = served - np.where(lam < 1.0, tracks.weight, 0.0)
-        is_first = tracks.copy_first[chosen] == 1
-        starts_r = np.zeros(requests)
-        np.add.at(starts_r, request[is_first], 1.0)
-        g_nu = np.where(capped, contacts_cap - starts_r, 0.0)
-        starts_o = np.zeros(tracks.opportunities)
-        np.add.at(starts_o, tracks.copy_opportunity[chosen[is_first]], 1.0)
-        g_rho = 1.0 - starts_o
-        g_mu = np.ones_like(mu)
-        for c, t0, t1 in zip(
-            chosen[is_first].tolist(),
-            (a[is_first] + tracks.certified_from[chosen[is_first]]).tolist(),
-            (b[is_first] - tracks.certified_to[chosen[is_first]]).tolist(),
-            strict=True,
-        ):
-            if t1 >= t0:
-                g_mu[tracks.copy_mission[c], t0 : t1 + 1] -= 1.0
-        # Only directions that can move (projection on the non-negative prices).
-        g_lam = np.where((lam <= 0.0) & (g_lam > 0), 0.0, g_lam)
-        g_lam = np.where((lam >= 1.0) & (g_lam < 0), 0.0, g_lam)
-        g_nu = np.where((nu <= 0.0) & (g_nu > 0), 0.0, g_nu)
-        g_rho = np.where((rho <= 0.0) & (g_rho > 0), 0.0, g_rho)
-        g_mu = np.where((mu <= 0.0) & (g_mu > 0), 0.0, g_mu)
+        # Subgradients of the function being minimised, only where the prices can move.
+        g_antenna = 1.0 - antenna_use
+        g_mission = 1.0 - mission_use
+        g_antenna = np.where((antenna_price <= 0.0) & (g_antenna > 0), 0.0, g_antenna)
+        g_mission = np.where((mission_price <= 0.0) & (g_mission > 0), 0.0, g_mission)
         if _DEFLECT > 0 and previous is not None:
             # Deflected subgradient: a share of the last direction damps the zig-zag.
-            g_lam = g_lam + _DEFLECT * previous[0]
-            g_nu = g_nu + _DEFLECT * previous[1]
-            g_rho = g_rho + _DEFLECT * previous[2]
-            g_mu = g_mu + _DEFLECT * previous[3]
-        previous = (g_lam, g_nu, g_rho, g_mu)
-        norm = float(np.sum(g_lam**2) + np.sum(g_nu**2) + np.sum(g_rho**2) + np.sum(g_mu**2))
+            g_antenna = g_antenna + _DEFLECT * previous[0]
+            g_mission = g_mission + _DEFLECT * previous[1]
+        previous = (g_antenna, g_mission)
+        norm = float(np.sum(g_antenna**2) + np.sum(g_mission**2))
         if norm <= 1e-18:
             break
-        known = best_known if 0 < best_known < best_value else 0.9 * best_value
-        target = best_value - _AIM * (best_value - known)
+        target = best_known if 0 < best_known < best_value else 0.9 * best_value
         step = theta * (value - target) / norm
-        lam = np.clip(lam - step * g_lam, 0.0, 1.0)
-        nu = np.maximum(0.0, nu - step * g_nu)
-        rho = np.maximum(0.0, rho - step * g_rho)
-        mu = np.maximum(0.0, mu - step * g_mu)
+        antenna_price = np.maximum(0.0, antenna_price - step * g_antenna)
+        mission_price = np.maximum(0.0, mission_price - step * g_mission)
     bound = best_value * (1 + _MARGIN) + _MARGIN
-    return TrackBound(bound, iterations, time.perf_counter() - began, best_lam)
+    return TrackBound(bound, iterations, time.perf_counter() - began)

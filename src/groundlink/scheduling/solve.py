@@ -269,7 +269,8 @@ class _Run:
             index=self.index,
         )
         if found is not None and found.value < bound_value:
-            return found.value, f"lagrangian, whole tracks on a {GRID_S / 60:g}-minute grid"
+            grid = f"{GRID_S / 60:g}-minute grid"
+            return found.value, f"lagrangian, whole tracks per request on a {grid}"
         return bound_value, bound_method
 
     def _schedule(self, bound_value: float, bound_method: str) -> Schedule:
