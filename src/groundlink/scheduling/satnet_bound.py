@@ -46,9 +46,9 @@ several tracks, the best combination of its opportunities' cheapest track
 per length in whole grid steps, each length rounded up
 (:func:`_relaxed_value`, a small knapsack). A projected, deflected
 subgradient method (Polyak steps aimed half way from the best bound to the
-best value known) improves the
-prices, and the smallest sum seen is the bound, with a relative margin of
-1e-9 for float rounding. A poor or unconverged price only loosens it.
+best value known) improves the prices, and the smallest sum seen is the
+bound, with a relative margin of 1e-9 for float rounding. A poor or
+unconverged price only loosens it.
 
 Why by request and not by antenna (sessions 3-9 priced the requests and took
 longest paths per antenna): per antenna the grid tracks form an interval
