@@ -14,7 +14,7 @@ from groundlink.scheduling.bound import lp_bound
 from groundlink.scheduling.cpsat import optimise_in_detail
 from groundlink.scheduling.model import Instance, Resource
 from groundlink.scheduling.satnet import MaintenanceWindow, parse_satnet_week
-from groundlink.scheduling.satnet_bound import GRID_S, applies, track_bound
+from groundlink.scheduling.satnet_bound import GRID_S, REFINE_FROM_S, applies, track_bound
 from groundlink.scheduling.validate import check_schedule, schedule_value
 
 T0 = 1_600_000_000
@@ -76,7 +76,8 @@ def test_the_bound_is_never_below_the_exact_optimum(seed: int) -> None:
     assert exact.status == "optimal"  # CP-SAT proved it on the exact (flexible) model
     assert not check_schedule(instance, exact.contacts)
     optimum = schedule_value(instance, exact.contacts)
-    found = track_bound(instance, time_limit_s=2.0, best_known=optimum)
+    # long enough for the steps to converge and go on on the finer grid
+    found = track_bound(instance, time_limit_s=2 * REFINE_FROM_S, best_known=optimum)
     assert found is not None
     assert found.value >= optimum - 1e-9
     # no looser than the LP that lets tracks split, but for a grid step per track
@@ -148,6 +149,42 @@ def test_a_request_short_of_its_minimum_counts_for_nothing() -> None:
     assert optimum == pytest.approx(8.0)
     assert lp_bound(instance).value > 11.0
     assert optimum - 1e-9 <= found.value <= optimum + 1e-3
+
+
+def test_with_time_to_spare_it_goes_on_on_a_finer_grid() -> None:
+    # A 10 h request (split: 4 h or more per track) sees DSS-14 for 6 h 7 min at odd seconds,
+    # a 2 h one from 5 h on: the grid rounds the first track's length up by up to a step.
+    def period(on_s: int, off_s: int) -> dict[str, list[dict[str, int]]]:
+        return {"DSS-14": [_vp(on_s, off_s)]}
+
+    items = [
+        {
+            "subject": mission,
+            "track_id": name,
+            "duration": hours,
+            "duration_min": least,
+            "setup_time": 30,
+            "teardown_time": 15,
+            "time_window_start": T0,
+            "time_window_end": T0 + 10 * HOUR,
+            "resource_vp_dict": periods,
+        }
+        for mission, name, hours, least, periods in (
+            (1, "long", 10.0, 1.0, period(HOUR + 13, 7 * HOUR + 461)),
+            (2, "short", 2.0, 2.0, period(5 * HOUR + 17, 9 * HOUR)),
+        )
+    ]
+    instance = parse_satnet_week(json.dumps(items), week="W1_2020")
+    exact = optimise_in_detail(instance, time_limit_s=20.0, workers=2)
+    assert exact.status == "optimal"
+    optimum = schedule_value(instance, exact.contacts)
+    track_bound(instance, time_limit_s=0.01)  # compiled before the clock starts
+    coarse = track_bound(instance, time_limit_s=REFINE_FROM_S / 2, best_known=optimum)
+    fine = track_bound(instance, time_limit_s=REFINE_FROM_S * 2, best_known=optimum)
+    assert coarse is not None and fine is not None
+    assert (coarse.grid_s, fine.grid_s) == (GRID_S, GRID_S / 2)
+    assert optimum - 1e-9 <= fine.value <= optimum + GRID_S / 2 / HOUR + 1e-6
+    assert fine.value < coarse.value - 0.01 <= optimum + GRID_S / HOUR
 
 
 def test_it_does_not_apply_where_antennas_slew_or_turn_around() -> None:

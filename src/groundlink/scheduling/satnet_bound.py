@@ -48,7 +48,12 @@ per length in whole grid steps, each length rounded up
 subgradient method (Polyak steps aimed half way from the best bound to the
 best value known) improves the prices, and the smallest sum seen is the
 bound, with a relative margin of 1e-9 for float rounding. A poor or
-unconverged price only loosens it.
+unconverged price only loosens it. When the steps have converged with more
+than :data:`REFINE_FROM_S` seconds left, they go on on a grid of half the
+step, from the coarse prices spread over it, and the smaller of the two
+bounds is reported (a track's length is rounded up by at most half as
+much): W10_2018 1,109.5 h in 45 s against 1,112.8 h on the 5-minute grid
+alone.
 
 Why by request and not by antenna (sessions 3-9 priced the requests and took
 longest paths per antenna): per antenna the grid tracks form an interval
@@ -80,6 +85,9 @@ IntArray = npt.NDArray[np.int64]
 
 #: Grid of the relaxation, seconds: a track may be valued up to one grid step longer than it is.
 GRID_S = 300.0
+#: Seconds left after the grid's steps have converged from which they go on on a grid of half
+#: the step, from the coarse prices.
+REFINE_FROM_S = 5.0
 #: Widening of every rounding, in grid steps (far above float error, far below a step).
 _WIDEN = 1e-7
 #: Steps without a better bound before the step length is halved.
@@ -101,11 +109,12 @@ _MINIMUM_SLACK_S = 1e-3
 @dataclass(frozen=True)
 class TrackBound:
     """The bound (value units; hours on SatNet), how it was found: ``iterations`` subgradient
-    steps in ``seconds``."""
+    steps in ``seconds``, the last on a grid of ``grid_s`` seconds."""
 
     value: float
     iterations: int
     seconds: float
+    grid_s: float
 
 
 def applies(instance: Instance) -> bool:
@@ -138,6 +147,8 @@ class _Grid:
     antennas each opportunity holds (CSR); ``request_ptr``: each request's rows.
     """
 
+    grid_s: float
+    offset_s: float
     slots: int
     antennas: int
     missions: int
@@ -164,8 +175,8 @@ class _Grid:
     blocked_before: IntArray
 
 
-def _grid(instance: Instance, index: IndexedInstance) -> _Grid:
-    g = GRID_S
+def _grid(instance: Instance, index: IndexedInstance, grid_s: float) -> _Grid:
+    g = grid_s
     setup_most = max((r.setup_s for r in instance.requests), default=0.0)
     offset = setup_most + g
     missions = sorted({r.spacecraft for r in instance.requests})
@@ -228,6 +239,8 @@ def _grid(instance: Instance, index: IndexedInstance) -> _Grid:
         for q, n in zip(requests, rows_per_request, strict=True)
     ]
     return _Grid(
+        grid_s=g,
+        offset_s=offset,
         slots=slots,
         antennas=antennas,
         missions=len(missions),
@@ -546,7 +559,8 @@ def track_bound(
     index: IndexedInstance | None = None,
     max_iterations: int = 100_000,
 ) -> TrackBound | None:
-    """The whole-track Lagrangian bound (module docstring), or None where it does not apply.
+    """The whole-track Lagrangian bound (module docstring), or None where it does not apply:
+    on the :data:`GRID_S` grid, then, with time to spare, on one of half the step.
 
     Args:
         time_limit_s: wall seconds for the subgradient steps (the first step always runs).
@@ -556,19 +570,44 @@ def track_bound(
     if not applies(instance):
         return None
     began = time.perf_counter()
-    grid = _grid(instance, index or index_instance(instance))
+    index = index or index_instance(instance)
+    grid = _grid(instance, index, GRID_S)
     if len(grid.a_min) == 0:
-        return TrackBound(0.0, 0, time.perf_counter() - began)
-    return _subgradient(grid, best_known, began, time_limit_s, max_iterations)
+        return TrackBound(0.0, 0, time.perf_counter() - began, GRID_S)
+    deadline = began + time_limit_s
+    bound, iterations, prices = _subgradient(grid, best_known, deadline, max_iterations)
+    if time.perf_counter() < deadline - REFINE_FROM_S and iterations < max_iterations:
+        # The coarse prices have converged with time to spare: go on on a finer grid.
+        fine = _grid(instance, index, GRID_S / 2)
+        finer, more, _ = _subgradient(
+            fine, best_known, deadline, max_iterations - iterations, _halved(grid, fine, prices)
+        )
+        if finer < bound:
+            bound, grid = finer, fine
+        iterations += more
+    return TrackBound(bound, iterations, time.perf_counter() - began, grid.grid_s)
+
+
+def _halved(
+    coarse: _Grid, fine: _Grid, prices: tuple[FloatArray, FloatArray]
+) -> tuple[FloatArray, FloatArray]:
+    """``coarse`` grid's prices spread over a grid of half its step: each fine slot gets half
+    the price of the coarse slot that holds its start."""
+    spread = []
+    for price, width in zip(prices, (fine.slots, fine.slots + 1), strict=True):
+        start_s = np.arange(width) * fine.grid_s - fine.offset_s
+        slot = np.floor((start_s + coarse.offset_s) / coarse.grid_s + _WIDEN).astype(np.int64)
+        spread.append(price[:, np.clip(slot, 0, price.shape[1] - 1)] / 2)
+    return spread[0], spread[1]
 
 
 def _relaxed(
     grid: _Grid, antenna_price: FloatArray, mission_price: FloatArray
 ) -> tuple[float, FloatArray, FloatArray]:
     """:func:`_relaxed_value` on ``grid``'s tables."""
-    steps_most = math.ceil(float(grid.longest_s.max()) / GRID_S) + 2
+    steps_most = math.ceil(float(grid.longest_s.max()) / grid.grid_s) + 2
     return _relaxed_value(
-        GRID_S,
+        grid.grid_s,
         grid.slots,
         steps_most,
         grid.antenna_ptr,
@@ -598,22 +637,29 @@ def _relaxed(
 
 
 def _subgradient(
-    grid: _Grid, best_known: float, began: float, time_limit_s: float, max_iterations: int
-) -> TrackBound:
-    antenna_price = np.zeros((grid.antennas, grid.slots))
-    mission_price = np.zeros((max(grid.missions, 1), grid.slots + 1))
+    grid: _Grid,
+    best_known: float,
+    deadline: float,
+    max_iterations: int,
+    prices: tuple[FloatArray, FloatArray] | None = None,
+) -> tuple[float, int, tuple[FloatArray, FloatArray]]:
+    """The smallest relaxed value the steps reach by ``deadline`` (perf_counter seconds; the
+    first step always runs), with a margin for float rounding, the steps taken, and the prices
+    (antenna slots, mission slots) at the best, starting from ``prices`` (default zero)."""
+    if prices is None:
+        prices = (np.zeros((grid.antennas, grid.slots)), np.zeros((grid.missions, grid.slots + 1)))
+    antenna_price, mission_price = prices
     best_value = math.inf
+    best_prices = prices
     theta = 1.0
     stall = 0
     previous: tuple[FloatArray, FloatArray] | None = None
     iterations = 0
-    while iterations < max_iterations and (
-        iterations == 0 or time.perf_counter() - began < time_limit_s
-    ):
+    while iterations < max_iterations and (iterations == 0 or time.perf_counter() < deadline):
         iterations += 1
         value, antenna_use, mission_use = _relaxed(grid, antenna_price, mission_price)
         if value < best_value - 1e-9 * max(1.0, abs(value)):
-            best_value, stall = value, 0
+            best_value, best_prices, stall = value, (antenna_price, mission_price), 0
         else:
             stall += 1
             if stall >= _PATIENCE:
@@ -638,5 +684,4 @@ def _subgradient(
         step = theta * (value - target) / norm
         antenna_price = np.maximum(0.0, antenna_price - step * g_antenna)
         mission_price = np.maximum(0.0, mission_price - step * g_mission)
-    bound = best_value * (1 + _MARGIN) + _MARGIN
-    return TrackBound(bound, iterations, time.perf_counter() - began)
+    return best_value * (1 + _MARGIN) + _MARGIN, iterations, best_prices

@@ -63,7 +63,7 @@ from groundlink.scheduling.fairness import FairnessRule, tenant_shares
 from groundlink.scheduling.feasibility import index_instance
 from groundlink.scheduling.greedy import greedy_schedule
 from groundlink.scheduling.model import Instance, Schedule, ScheduledContact
-from groundlink.scheduling.satnet_bound import GRID_S, track_bound
+from groundlink.scheduling.satnet_bound import track_bound
 from groundlink.scheduling.satnet_search import applies as satnet_like
 from groundlink.scheduling.satnet_search import improve as search_windows
 from groundlink.scheduling.validate import check_schedule, schedule_value
@@ -269,7 +269,7 @@ class _Run:
             index=self.index,
         )
         if found is not None and found.value < bound_value:
-            grid = f"{GRID_S / 60:g}-minute grid"
+            grid = f"{found.grid_s / 60:g}-minute grid"
             return found.value, f"lagrangian, whole tracks per request on a {grid}"
         return bound_value, bound_method
 
