@@ -331,14 +331,14 @@ def _cheapest_tracks(
     blocked_before: IntArray,
     antenna_prefix: FloatArray,
     mission_prefix: FloatArray,
-) -> tuple[FloatArray, IntArray, FloatArray, IntArray, IntArray]:
+) -> tuple[FloatArray, IntArray, FloatArray, IntArray]:
     """Per opportunity, its cheapest track of each length in whole grid steps (rounded up),
     and its best single track (value less cost) for its request.
 
-    Returns ``cost[o, k]`` (inf where no track), ``start[o, k]`` (its hold's first slot; the
-    end follows from the length's own table ``end[o, k]``, packed as ``start * (slots + 1) +
-    end``), the best single track's net value ``single[o]`` (-inf where none reaches the
-    minimum) and its packed slots ``single_at[o]``.
+    Returns ``cost[o, k]`` (inf where no track is ``k`` steps long) and ``at[o, k]``, that
+    track's hold slots packed as ``start * (slots + 1) + end``; the best single track's net
+    value ``single[o]`` (-inf where none reaches the request's minimum) and its packed slots
+    ``single_at[o]``.
     """
     n = len(a_min)
     cost = np.full((n, steps_most + 1), np.inf)
@@ -389,7 +389,7 @@ def _cheapest_tracks(
                 if length >= minimum_s[r] and net > single[o]:
                     single[o] = net
                     single_at[o] = start * (slots + 1) + end
-    return cost, at, single, single_at, opportunity_request
+    return cost, at, single, single_at
 
 
 @njit(cache=True, nogil=True)
@@ -489,7 +489,7 @@ def _relaxed_value(
     for m in range(mission_price.shape[0]):
         for t in range(slots + 1):
             mission_prefix[m, t + 1] = mission_prefix[m, t] + mission_price[m, t]
-    cost, at, single, single_at, _ = _cheapest_tracks(
+    cost, at, single, single_at = _cheapest_tracks(
         grid_s,
         slots,
         steps_most,
