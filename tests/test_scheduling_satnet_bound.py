@@ -25,6 +25,24 @@ def _vp(on_s: int, off_s: int) -> dict[str, int]:
     return {"RISE": T0 + on_s, "SET": T0 + off_s, "TRX ON": T0 + on_s, "TRX OFF": T0 + off_s}
 
 
+def _on_dss14(
+    mission: int, track_id: str, hours: float, least: float, on_s: int, off_s: int, days_h: int
+) -> dict[str, Any]:
+    """A request of ``hours`` (at least ``least``) seen by DSS-14 from ``on_s`` to ``off_s``,
+    setup 30 min and teardown 15, in a window of the first ``days_h`` hours."""
+    return {
+        "subject": mission,
+        "track_id": track_id,
+        "duration": hours,
+        "duration_min": least,
+        "setup_time": 30,
+        "teardown_time": 15,
+        "time_window_start": T0,
+        "time_window_end": T0 + days_h * HOUR,
+        "resource_vp_dict": {"DSS-14": [_vp(on_s, off_s)]},
+    }
+
+
 def tiny_week(seed: int, requests: int = 5) -> tuple[Instance, list[dict[str, Any]]]:
     """A random SatNet week of ``requests`` (or one more) requests of 2-3 missions on two
     antennas and their array, over 30 hours: single tracks of 1-3 h, split requests of 8-9 h
@@ -99,20 +117,7 @@ def test_on_contested_weeks_it_stays_valid_and_beats_the_lp(seed: int) -> None:
 def test_two_tracks_that_fit_only_one_at_a_time_count_once() -> None:
     # Two missions each want a 5 h track (setup 30 min, teardown 15) on DSS-14, both
     # visible over the same 8 h: one fits. The LP splits them and fills 8 h.
-    items = [
-        {
-            "subject": mission,
-            "track_id": f"t{mission}",
-            "duration": 5.0,
-            "duration_min": 5.0,
-            "setup_time": 30,
-            "teardown_time": 15,
-            "time_window_start": T0,
-            "time_window_end": T0 + 10 * HOUR,
-            "resource_vp_dict": {"DSS-14": [_vp(HOUR, 9 * HOUR)]},
-        }
-        for mission in (1, 2)
-    ]
+    items = [_on_dss14(m, f"t{m}", 5.0, 5.0, HOUR, 9 * HOUR, 10) for m in (1, 2)]
     instance = parse_satnet_week(json.dumps(items), week="W1_2020")
     lp = lp_bound(instance).value
     found = track_bound(instance, time_limit_s=2.0, best_known=5.0)
@@ -125,20 +130,7 @@ def test_a_request_short_of_its_minimum_counts_for_nothing() -> None:
     # Two missions each want 8 h (at least 6.4 h, in tracks of 4 h or more) on DSS-14 over the
     # same 12 h: one gets its 8 h, the other is left 3.25 h, below its minimum, worth nothing.
     # The LP and a relaxation per antenna (sessions 3-9: 11.3 h) fill the 12 h with both.
-    items = [
-        {
-            "subject": mission,
-            "track_id": f"s{mission}",
-            "duration": 8.0,
-            "duration_min": 6.4,
-            "setup_time": 30,
-            "teardown_time": 15,
-            "time_window_start": T0,
-            "time_window_end": T0 + 14 * HOUR,
-            "resource_vp_dict": {"DSS-14": [_vp(HOUR, 13 * HOUR)]},
-        }
-        for mission in (1, 2)
-    ]
+    items = [_on_dss14(m, f"s{m}", 8.0, 6.4, HOUR, 13 * HOUR, 14) for m in (1, 2)]
     instance = parse_satnet_week(json.dumps(items), week="W1_2020")
     exact = optimise_in_detail(instance, time_limit_s=20.0, workers=2)
     assert exact.status == "optimal"
@@ -154,25 +146,9 @@ def test_a_request_short_of_its_minimum_counts_for_nothing() -> None:
 def test_with_time_to_spare_it_goes_on_on_a_finer_grid() -> None:
     # A 10 h request (split: 4 h or more per track) sees DSS-14 for 6 h 7 min at odd seconds,
     # a 2 h one from 5 h on: the grid rounds the first track's length up by up to a step.
-    def period(on_s: int, off_s: int) -> dict[str, list[dict[str, int]]]:
-        return {"DSS-14": [_vp(on_s, off_s)]}
-
     items = [
-        {
-            "subject": mission,
-            "track_id": name,
-            "duration": hours,
-            "duration_min": least,
-            "setup_time": 30,
-            "teardown_time": 15,
-            "time_window_start": T0,
-            "time_window_end": T0 + 10 * HOUR,
-            "resource_vp_dict": periods,
-        }
-        for mission, name, hours, least, periods in (
-            (1, "long", 10.0, 1.0, period(HOUR + 13, 7 * HOUR + 461)),
-            (2, "short", 2.0, 2.0, period(5 * HOUR + 17, 9 * HOUR)),
-        )
+        _on_dss14(1, "long", 10.0, 1.0, HOUR + 13, 7 * HOUR + 461, 10),
+        _on_dss14(2, "short", 2.0, 2.0, 5 * HOUR + 17, 9 * HOUR, 10),
     ]
     instance = parse_satnet_week(json.dumps(items), week="W1_2020")
     exact = optimise_in_detail(instance, time_limit_s=20.0, workers=2)

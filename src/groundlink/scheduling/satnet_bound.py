@@ -72,6 +72,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -135,8 +136,7 @@ def applies(instance: Instance) -> bool:
     )
 
 
-@dataclass(frozen=True)
-class _Grid:
+class _Grid(NamedTuple):
     """The relaxation's tables, as arrays: per usable opportunity (rows sorted by request) its
     ranges of grid slots, and per request its value rule.
 
@@ -306,31 +306,7 @@ def _worth(weight: float, demand_s: float, minimum_s: float, served_s: float) ->
 
 @njit(cache=True, nogil=True)
 def _cheapest_tracks(
-    grid_s: float,
-    slots: int,
-    steps_most: int,
-    antenna_ptr: IntArray,
-    antenna: IntArray,
-    mission: IntArray,
-    a_min: IntArray,
-    a_max: IntArray,
-    b_max: IntArray,
-    span_min: IntArray,
-    span_max: IntArray,
-    certified_from: IntArray,
-    certified_to: IntArray,
-    padding_s: FloatArray,
-    longest_s: FloatArray,
-    setup_s: FloatArray,
-    window_from: FloatArray,
-    window_to: FloatArray,
-    request_ptr: IntArray,
-    weight: FloatArray,
-    demand_s: FloatArray,
-    minimum_s: FloatArray,
-    blocked_before: IntArray,
-    antenna_prefix: FloatArray,
-    mission_prefix: FloatArray,
+    grid: _Grid, steps_most: int, antenna_prefix: FloatArray, mission_prefix: FloatArray
 ) -> tuple[FloatArray, IntArray, FloatArray, IntArray]:
     """Per opportunity, its cheapest track of each length in whole grid steps (rounded up),
     and its best single track (value less cost) for its request.
@@ -340,6 +316,19 @@ def _cheapest_tracks(
     value ``single[o]`` (-inf where none reaches the request's minimum) and its packed slots
     ``single_at[o]``.
     """
+    grid_s, slots = grid.grid_s, grid.slots
+    antenna_ptr, antenna, mission = grid.antenna_ptr, grid.antenna, grid.mission
+    a_min, a_max, b_max = grid.a_min, grid.a_max, grid.b_max
+    span_min, span_max = grid.span_min, grid.span_max
+    certified_from, certified_to = grid.certified_from, grid.certified_to
+    padding_s, longest_s, setup_s = grid.padding_s, grid.longest_s, grid.setup_s
+    window_from, window_to, blocked_before = grid.window_from, grid.window_to, grid.blocked_before
+    request_ptr, weight, demand_s, minimum_s = (
+        grid.request_ptr,
+        grid.weight,
+        grid.demand_s,
+        grid.minimum_s,
+    )
     n = len(a_min)
     cost = np.full((n, steps_most + 1), np.inf)
     at = np.zeros((n, steps_most + 1), dtype=np.int64)
@@ -451,36 +440,12 @@ def _best_set(
 
 @njit(cache=True, nogil=True)
 def _relaxed_value(
-    grid_s: float,
-    slots: int,
-    steps_most: int,
-    antenna_ptr: IntArray,
-    antenna: IntArray,
-    mission: IntArray,
-    a_min: IntArray,
-    a_max: IntArray,
-    b_max: IntArray,
-    span_min: IntArray,
-    span_max: IntArray,
-    certified_from: IntArray,
-    certified_to: IntArray,
-    padding_s: FloatArray,
-    longest_s: FloatArray,
-    setup_s: FloatArray,
-    window_from: FloatArray,
-    window_to: FloatArray,
-    request_ptr: IntArray,
-    weight: FloatArray,
-    demand_s: FloatArray,
-    minimum_s: FloatArray,
-    tracks_most: IntArray,
-    blocked_before: IntArray,
-    antenna_price: FloatArray,
-    mission_price: FloatArray,
+    grid: _Grid, antenna_price: FloatArray, mission_price: FloatArray
 ) -> tuple[float, FloatArray, FloatArray]:
     """The relaxed problem at the given prices: its value (the prices' sum plus each request's
     best track set or nothing), and how many chosen tracks hold each antenna slot and certify
     each mission slot (for the subgradient)."""
+    slots, grid_s = grid.slots, grid.grid_s
     antenna_prefix = np.zeros((antenna_price.shape[0], slots + 1))
     for a in range(antenna_price.shape[0]):
         for t in range(slots):
@@ -489,33 +454,10 @@ def _relaxed_value(
     for m in range(mission_price.shape[0]):
         for t in range(slots + 1):
             mission_prefix[m, t + 1] = mission_prefix[m, t] + mission_price[m, t]
-    cost, at, single, single_at = _cheapest_tracks(
-        grid_s,
-        slots,
-        steps_most,
-        antenna_ptr,
-        antenna,
-        mission,
-        a_min,
-        a_max,
-        b_max,
-        span_min,
-        span_max,
-        certified_from,
-        certified_to,
-        padding_s,
-        longest_s,
-        setup_s,
-        window_from,
-        window_to,
-        request_ptr,
-        weight,
-        demand_s,
-        minimum_s,
-        blocked_before,
-        antenna_prefix,
-        mission_prefix,
-    )
+    steps_most = math.ceil(grid.longest_s.max() / grid_s) + 2
+    cost, at, single, single_at = _cheapest_tracks(grid, steps_most, antenna_prefix, mission_prefix)
+    request_ptr, tracks_most = grid.request_ptr, grid.tracks_most
+    antenna_ptr, antenna, mission = grid.antenna_ptr, grid.antenna, grid.mission
     total = antenna_price.sum() + mission_price.sum()
     antenna_use = np.zeros_like(antenna_price)
     mission_use = np.zeros_like(mission_price)
@@ -530,7 +472,14 @@ def _relaxed_value(
             chosen[pick - first] = single_at[pick]
         else:
             net, lengths = _best_set(
-                first, last, tracks_most[r], grid_s, weight[r], demand_s[r], minimum_s[r], cost
+                first,
+                last,
+                tracks_most[r],
+                grid_s,
+                grid.weight[r],
+                grid.demand_s[r],
+                grid.minimum_s[r],
+                cost,
             )
             for i in range(last - first):
                 if lengths[i] > 0:
@@ -545,7 +494,7 @@ def _relaxed_value(
             start, end = chosen[i] // (slots + 1), chosen[i] % (slots + 1)
             for k in range(antenna_ptr[o], antenna_ptr[o + 1]):
                 antenna_use[antenna[k], start:end] += 1.0
-            t0, t1 = start + certified_from[o], end - certified_to[o]
+            t0, t1 = start + grid.certified_from[o], end - grid.certified_to[o]
             if t1 >= t0:
                 mission_use[mission[o], t0 : t1 + 1] += 1.0
     return total, antenna_use, mission_use
@@ -601,41 +550,6 @@ def _halved(
     return spread[0], spread[1]
 
 
-def _relaxed(
-    grid: _Grid, antenna_price: FloatArray, mission_price: FloatArray
-) -> tuple[float, FloatArray, FloatArray]:
-    """:func:`_relaxed_value` on ``grid``'s tables."""
-    steps_most = math.ceil(float(grid.longest_s.max()) / grid.grid_s) + 2
-    return _relaxed_value(
-        grid.grid_s,
-        grid.slots,
-        steps_most,
-        grid.antenna_ptr,
-        grid.antenna,
-        grid.mission,
-        grid.a_min,
-        grid.a_max,
-        grid.b_max,
-        grid.span_min,
-        grid.span_max,
-        grid.certified_from,
-        grid.certified_to,
-        grid.padding_s,
-        grid.longest_s,
-        grid.setup_s,
-        grid.window_from,
-        grid.window_to,
-        grid.request_ptr,
-        grid.weight,
-        grid.demand_s,
-        grid.minimum_s,
-        grid.tracks_most,
-        grid.blocked_before,
-        antenna_price,
-        mission_price,
-    )
-
-
 def _subgradient(
     grid: _Grid,
     best_known: float,
@@ -657,7 +571,7 @@ def _subgradient(
     iterations = 0
     while iterations < max_iterations and (iterations == 0 or time.perf_counter() < deadline):
         iterations += 1
-        value, antenna_use, mission_use = _relaxed(grid, antenna_price, mission_price)
+        value, antenna_use, mission_use = _relaxed_value(grid, antenna_price, mission_price)
         if value < best_value - 1e-9 * max(1.0, abs(value)):
             best_value, best_prices, stall = value, (antenna_price, mission_price), 0
         else:
