@@ -140,7 +140,7 @@ class _Grid(NamedTuple):
     """The relaxation's tables, as arrays: per usable opportunity (rows sorted by request) its
     ranges of grid slots, and per request its value rule.
 
-    Slots count grid steps from ``offset`` seconds before the epoch. An opportunity's track
+    Slots count ``grid_s`` steps from ``offset_s`` seconds before the epoch. An opportunity's track
     starts its hold at slot ``A`` in ``[a_min, a_max]`` and ends it at ``B`` in
     ``[A + span_min, min(A + span_max, b_max)]``; it certifies the mission slots
     ``A + certified_from`` to ``B - certified_to``. ``antenna_ptr``/``antenna``: the
