@@ -144,7 +144,8 @@ class _Grid(NamedTuple):
     starts its hold at slot ``A`` in ``[a_min, a_max]`` and ends it at ``B`` in
     ``[A + span_min, min(A + span_max, b_max)]``; it certifies the mission slots
     ``A + certified_from`` to ``B - certified_to``. ``antenna_ptr``/``antenna``: the
-    antennas each opportunity holds (CSR); ``request_ptr``: each request's rows.
+    antennas each opportunity holds (CSR); ``request``: each row's request; ``request_ptr``:
+    each request's rows.
     """
 
     grid_s: float
@@ -154,6 +155,7 @@ class _Grid(NamedTuple):
     missions: int
     antenna_ptr: IntArray
     antenna: IntArray
+    request: IntArray
     mission: IntArray
     a_min: IntArray
     a_max: IntArray
@@ -246,6 +248,7 @@ def _grid(instance: Instance, index: IndexedInstance, grid_s: float) -> _Grid:
         missions=len(missions),
         antenna_ptr=np.concatenate([[0], np.cumsum([len(h) for h in held])]).astype(np.int64),
         antenna=np.array([a for h in held for a in h], dtype=np.int64),
+        request=ints[:, 0].copy(),
         mission=ints[:, 1].copy(),
         a_min=ints[:, 2].copy(),
         a_max=ints[:, 3].copy(),
@@ -323,23 +326,14 @@ def _cheapest_tracks(
     certified_from, certified_to = grid.certified_from, grid.certified_to
     padding_s, longest_s, setup_s = grid.padding_s, grid.longest_s, grid.setup_s
     window_from, window_to, blocked_before = grid.window_from, grid.window_to, grid.blocked_before
-    request_ptr, weight, demand_s, minimum_s = (
-        grid.request_ptr,
-        grid.weight,
-        grid.demand_s,
-        grid.minimum_s,
-    )
+    weight, demand_s, minimum_s = grid.weight, grid.demand_s, grid.minimum_s
     n = len(a_min)
     cost = np.full((n, steps_most + 1), np.inf)
     at = np.zeros((n, steps_most + 1), dtype=np.int64)
     single = np.full(n, -np.inf)
     single_at = np.zeros(n, dtype=np.int64)
-    opportunity_request = np.empty(n, dtype=np.int64)
-    for r in range(len(request_ptr) - 1):
-        for o in range(request_ptr[r], request_ptr[r + 1]):
-            opportunity_request[o] = r
     for o in range(n):
-        r = opportunity_request[o]
+        r = grid.request[o]
         for start in range(a_min[o], a_max[o] + 1):
             after_start = window_to[o] - (start - 1) * grid_s - setup_s[o]
             hi = min(start + span_max[o], b_max[o], slots)
