@@ -14,7 +14,7 @@ from groundlink.scheduling import cpsat, lns
 from groundlink.scheduling.cpsat import optimise
 from groundlink.scheduling.greedy import greedy_schedule
 from groundlink.scheduling.lns import ContactHolds, Neighbourhoods
-from groundlink.scheduling.model import FixedContact, Resource, ScheduledContact
+from groundlink.scheduling.model import DemandKind, FixedContact, Resource, ScheduledContact
 from groundlink.scheduling.validate import check_schedule, schedule_value
 from scheduling_fixtures import build, opportunity, random_instance, request
 
@@ -332,3 +332,55 @@ def test_forgetting_facts_is_safe_while_another_block_adds_some() -> None:
     assert errors == []
     for contact in incumbent:
         assert problem.fact(contact).served >= 0
+
+
+@pytest.mark.parametrize("value_step", [None, 0.05])
+def test_a_block_values_a_split_request_whole_when_its_held_contact_falls_short(
+    value_step: float | None,
+) -> None:
+    # "split" needs both of its 100 s contacts (min_served 200 s), worth 2.0 together and
+    # nothing apart. Its contact on A1 is held; the block frees its contact on A2 and the
+    # contact "rival" (worth 1.5) would take there. Valuing only the block's half of "split"
+    # (1.0) the block swapped them, leaving 1.5 where the incumbent had 2.0.
+    instance = build(
+        [
+            request(
+                "split",
+                demand=200.0,
+                demand_kind=DemandKind.SECONDS,
+                min_served=200.0,
+                min_duration_s=100.0,
+                max_duration_s=100.0,
+                max_contacts=2,
+                value_weight=2.0,
+            ),
+            request(
+                "rival",
+                demand=150.0,
+                demand_kind=DemandKind.SECONDS,
+                min_duration_s=150.0,
+                value_weight=1.5,
+            ),
+        ],
+        [
+            opportunity(0, "split", 200.0, 300.0, "A1"),
+            opportunity(1, "split", 0.0, 100.0, "A2"),
+            opportunity(2, "rival", 0.0, 150.0, "A2"),
+        ],
+        (Resource("A1", station="S1"), Resource("A2", station="S2")),
+    )
+    problem = cpsat.BlockProblem(instance, value_step=value_step)
+    incumbent = [
+        ScheduledContact("split", 0, ("A1",), 200.0, 300.0),
+        ScheduledContact("split", 1, ("A2",), 0.0, 100.0),
+    ]
+    assert check_schedule(instance, incumbent) == []
+    assert problem.value(incumbent) == pytest.approx(2.0)
+    outcome = problem.solve_block(
+        np.array([1, 2]), incumbent, time_limit_s=5.0, workers=1, on_solution=None
+    )
+    assert outcome.proven and outcome.contacts is not None
+    assert problem.value(outcome.contacts) == pytest.approx(2.0)
+    assert sorted(c.request for c in outcome.contacts) == ["split", "split"]
+    # the block's bound counts the held half inside the request's value, not beside it (2.5)
+    assert outcome.bound is not None and 2.0 - 1e-9 <= outcome.bound < 2.2

@@ -1249,8 +1249,16 @@ class _Block:
         contact, a millisecond, a millionth of a bytes demand); ``min_served``
         and ``max_contacts`` as in the module docstring. The objective is
         ``sum_r v_r``: the value times Q, rounded down per request.
+
+        A request whose held contacts fall short of its ``min_served`` is
+        valued whole (``served`` counts the held contacts too, and ``room``
+        the whole demand): its held contacts are worth nothing unless the
+        block's reach the minimum with them, and a block that drops its free
+        contacts loses their value as well (:attr:`valued_whole`).
         """
         problem, model = self.problem, self.model
+        # Requests whose v_r counts their held contacts too (not in kept_value).
+        self.valued_whole: set[int] = set()
         by_request: dict[int, list[int]] = defaultdict(list)
         for number, r in enumerate(self.cand_request):
             by_request[r].append(number)
@@ -1277,12 +1285,17 @@ class _Block:
             weight_units = max(1, round(request.weight * self.value_scale))
             smallest_weight_units = min(smallest_weight_units, weight_units)
             served = sum(self.cand_amount[m] for m in members)
-            most = weight_units * room // demand
-            value = model.new_int_var(0, most, f"v{request.id}")
-            model.add(value * demand <= weight_units * served)
             needed = self._units(request, request.min_served) - kept
+            # Held contacts short of min_served are worth something only together with the
+            # block's: then v_r values the whole request, held contacts included.
+            counted = kept if needed > 0 else 0
+            if counted > 0:
+                self.valued_whole.add(r)
+            most = weight_units * (room + counted) // demand
+            value = model.new_int_var(0, most, f"v{request.id}")
+            model.add(value * demand <= weight_units * (served + counted))
             hint_served = sum(self.cand_hint_served[m] for m in members)
-            hint_value = min(most, weight_units * hint_served // demand)
+            hint_value = min(most, weight_units * (hint_served + counted) // demand)
             if needed > 0:
                 enough = model.new_bool_var("")
                 model.add(served >= needed).only_enforce_if(enough)
@@ -1296,11 +1309,12 @@ class _Block:
         shortfalls = self._fairness(by_value)
         if values:
             model.maximize(sum(values) - FAIRNESS_PRICE * sum(shortfalls))
-        # What the held contacts are worth, counted as if min_served did not apply (an upper
-        # bound), and how far the rounding of weights to value units can reach.
+        # What the held contacts are worth apart from the v_r, counted as if min_served did not
+        # apply (an upper bound), and how far the rounding of weights to value units can reach.
         self.kept_value = sum(
             request.weight * min(self.kept_served[r], request.demand) / request.demand
             for r, request in enumerate(problem.requests)
+            if r not in self.valued_whole
         )
         self.objective_terms = len(values)
         self.weight_rounding = 0.5 / smallest_weight_units if values else 0.0
