@@ -1254,11 +1254,11 @@ class _Block:
         valued whole (``served`` counts the held contacts too, and ``room``
         the whole demand): its held contacts are worth nothing unless the
         block's reach the minimum with them, and a block that drops its free
-        contacts loses their value as well (:attr:`valued_whole`).
+        contacts loses their value as well.
         """
         problem, model = self.problem, self.model
-        # Requests whose v_r counts their held contacts too (not in kept_value).
-        self.valued_whole: set[int] = set()
+        # Requests whose v_r counts their held contacts too (so not in kept_value).
+        valued_whole: set[int] = set()
         by_request: dict[int, list[int]] = defaultdict(list)
         for number, r in enumerate(self.cand_request):
             by_request[r].append(number)
@@ -1290,7 +1290,7 @@ class _Block:
             # block's: then v_r values the whole request, held contacts included.
             counted = kept if needed > 0 else 0
             if counted > 0:
-                self.valued_whole.add(r)
+                valued_whole.add(r)
             most = weight_units * (room + counted) // demand
             value = model.new_int_var(0, most, f"v{request.id}")
             model.add(value * demand <= weight_units * (served + counted))
@@ -1314,7 +1314,7 @@ class _Block:
         self.kept_value = sum(
             request.weight * min(self.kept_served[r], request.demand) / request.demand
             for r, request in enumerate(problem.requests)
-            if r not in self.valued_whole
+            if r not in valued_whole
         )
         self.objective_terms = len(values)
         self.weight_rounding = 0.5 / smallest_weight_units if values else 0.0
