@@ -14,7 +14,13 @@ from groundlink.scheduling.bound import lp_bound
 from groundlink.scheduling.cpsat import optimise_in_detail
 from groundlink.scheduling.model import Instance, Resource
 from groundlink.scheduling.satnet import MaintenanceWindow, parse_satnet_week
-from groundlink.scheduling.satnet_bound import GRID_S, REFINE_FROM_S, applies, track_bound
+from groundlink.scheduling.satnet_bound import (
+    FINEST_GRID_S,
+    GRID_S,
+    REFINE_FROM_S,
+    applies,
+    track_bound,
+)
 from groundlink.scheduling.validate import check_schedule, schedule_value
 
 T0 = 1_600_000_000
@@ -157,9 +163,13 @@ def test_with_time_to_spare_it_goes_on_on_a_finer_grid() -> None:
     track_bound(instance, time_limit_s=0.01)  # compiled before the clock starts
     coarse = track_bound(instance, time_limit_s=REFINE_FROM_S / 2, best_known=optimum)
     fine = track_bound(instance, time_limit_s=REFINE_FROM_S * 2, best_known=optimum)
-    assert coarse is not None and fine is not None
-    assert (coarse.grid_s, fine.grid_s) == (GRID_S, GRID_S / 2)
-    assert optimum - 1e-9 <= fine.value <= optimum + GRID_S / 2 / HOUR + 1e-6
+    finest = track_bound(instance, time_limit_s=REFINE_FROM_S * 4, best_known=optimum)
+    assert coarse is not None and fine is not None and finest is not None
+    assert coarse.grid_s == GRID_S
+    assert fine.grid_s < GRID_S
+    assert finest.grid_s == FINEST_GRID_S < GRID_S / 2
+    assert optimum - 1e-9 <= finest.value <= optimum + FINEST_GRID_S / HOUR + 1e-6
+    assert finest.value <= fine.value <= optimum + fine.grid_s / HOUR + 1e-6
     assert fine.value < coarse.value - 0.01 <= optimum + GRID_S / HOUR
 
 

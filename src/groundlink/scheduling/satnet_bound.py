@@ -50,10 +50,11 @@ best value known) improves the prices, and the smallest sum seen is the
 bound, with a relative margin of 1e-9 for float rounding. A poor or
 unconverged price only loosens it. When the steps have converged with more
 than :data:`REFINE_FROM_S` seconds left, they go on on a grid of half the
-step, from the coarse prices spread over it, and the smaller of the two
-bounds is reported (a track's length is rounded up by at most half as
-much): W10_2018 1,109.5 h in 45 s against 1,112.8 h on the 5-minute grid
-alone.
+step, from the coarse prices spread over it, down to :data:`FINEST_GRID_S`,
+and the smallest of the bounds is reported (a track's length is rounded up
+by at most half as much at each halving): W10_2018 1,109.5 h in 45 s
+against 1,112.8 h on the 5-minute grid alone; 1,105.1 h on the 75 s grid in
+900 s.
 
 Why by request and not by antenna (sessions 3-9 priced the requests and took
 longest paths per antenna): per antenna the grid tracks form an interval
@@ -89,6 +90,10 @@ GRID_S = 300.0
 #: Seconds left after the grid's steps have converged from which they go on on a grid of half
 #: the step, from the coarse prices.
 REFINE_FROM_S = 5.0
+#: The finest grid the steps go on to, seconds. Each halving costs about four times as much per
+#: step (W10_2018 beside a CP-SAT solve: 36, 184 and 643 ms) and took about 4 h off (900 s in all:
+#: 1,113.7 h, 1,108.9 h, 1,105.1 h unconverged), so only long solves reach it.
+FINEST_GRID_S = GRID_S / 4
 #: Widening of every rounding, in grid steps (far above float error, far below a step).
 _WIDEN = 1e-7
 #: Steps without a better bound before the step length is halved.
@@ -503,7 +508,8 @@ def track_bound(
     max_iterations: int = 100_000,
 ) -> TrackBound | None:
     """The whole-track Lagrangian bound (module docstring), or None where it does not apply:
-    on the :data:`GRID_S` grid, then, with time to spare, on one of half the step.
+    on the :data:`GRID_S` grid, then, with time to spare, on grids of half the step each down
+    to :data:`FINEST_GRID_S`; ``grid_s`` names the grid of the smallest bound.
 
     Args:
         time_limit_s: wall seconds for the subgradient steps (the first step always runs).
@@ -519,16 +525,22 @@ def track_bound(
         return TrackBound(0.0, 0, time.perf_counter() - began, GRID_S)
     deadline = began + time_limit_s
     bound, iterations, prices = _subgradient(grid, best_known, deadline, max_iterations)
-    if time.perf_counter() < deadline - REFINE_FROM_S and iterations < max_iterations:
-        # The coarse prices have converged with time to spare: go on on a finer grid.
-        fine = _grid(instance, index, GRID_S / 2)
-        finer, more, _ = _subgradient(
+    bound_grid_s = grid.grid_s
+    while (
+        time.perf_counter() < deadline - REFINE_FROM_S
+        and iterations < max_iterations
+        and grid.grid_s / 2 >= FINEST_GRID_S
+    ):
+        # These prices have converged with time to spare: go on on a grid of half the step.
+        fine = _grid(instance, index, grid.grid_s / 2)
+        finer, more, fine_prices = _subgradient(
             fine, best_known, deadline, max_iterations - iterations, _halved(grid, fine, prices)
         )
         if finer < bound:
-            bound, grid = finer, fine
+            bound, bound_grid_s = finer, fine.grid_s
+        grid, prices = fine, fine_prices
         iterations += more
-    return TrackBound(bound, iterations, time.perf_counter() - began, grid.grid_s)
+    return TrackBound(bound, iterations, time.perf_counter() - began, bound_grid_s)
 
 
 def _halved(
